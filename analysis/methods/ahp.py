@@ -1,0 +1,1 @@
+"""ahp methods (placeholder until written)."""

@@ -1,0 +1,1 @@
+"""bestworst methods (placeholder until written)."""

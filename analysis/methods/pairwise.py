@@ -1,0 +1,1 @@
+"""pairwise methods (placeholder until written)."""

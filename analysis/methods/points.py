@@ -1,0 +1,1 @@
+"""points methods (placeholder until written)."""

@@ -1,0 +1,1 @@
+"""ranking methods (placeholder until written)."""

@@ -1,0 +1,1 @@
+"""rating methods (placeholder until written)."""
