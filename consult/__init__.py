@@ -1,0 +1,94 @@
+"""Consult: a participatory-consultation platform.
+
+``create_app`` layers configuration as defaults in ``consult.config`` → ``instance/config.py`` →
+``CONSULT_*`` environment variables (``CONSULT_DATABASE_URL`` sets the database).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+ENV_PREFIX = "CONSULT_"
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with this configuration (message is one line for the operator)."""
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask application."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object("consult.config")
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        _load_environment(app)
+    else:
+        app.config.from_mapping(test_config)
+    _configure_database(app)
+    _refuse_development_secrets(app)
+
+    from consult import cli, errors, extensions, i18n, security, web
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(
+        app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations")
+    )
+    extensions.csrf.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    web.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _load_environment(app: Flask) -> None:
+    """Copy ``CONSULT_*`` variables into the config; JSON values are decoded when they parse."""
+    for key, raw in os.environ.items():
+        if not key.startswith(ENV_PREFIX) or key.startswith("CONSULT_TEST_"):
+            continue
+        name = key.removeprefix(ENV_PREFIX)
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        if name == "DATABASE_URL":
+            name = "SQLALCHEMY_DATABASE_URI"
+        app.config[name] = value
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or app.config.get("DATABASE_URL")
+    if not uri:
+        try:
+            Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"cannot create the instance folder {app.instance_path}: {exc.strerror}"
+            ) from None
+        uri = "sqlite:///" + str(Path(app.instance_path) / "consult.sqlite3")
+    if uri.startswith(("postgres://", "postgresql://")):
+        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # psycopg 3, not psycopg2
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _refuse_development_secrets(app: Flask) -> None:
+    from consult import config
+
+    if app.debug or app.testing:
+        return
+    if app.config["SECRET_KEY"] in (config.DEV_SECRET_KEY, "", None) or (
+        app.config["SECURITY_PASSWORD_SALT"] == config.SECURITY_PASSWORD_SALT
+    ):
+        raise ConfigurationError(
+            "refusing to start with the development secret key: set SECRET_KEY and "
+            "SECURITY_PASSWORD_SALT in instance/config.py or CONSULT_SECRET_KEY and "
+            "CONSULT_SECURITY_PASSWORD_SALT"
+        )

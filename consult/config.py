@@ -1,0 +1,43 @@
+"""Default configuration. Nothing here reads the environment; see ``consult.create_app``."""
+
+from __future__ import annotations
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (refused outside debug/testing)
+
+SECRET_KEY = DEV_SECRET_KEY
+SECURITY_PASSWORD_SALT = "dev-only-password-salt"  # noqa: S105  (refused like SECRET_KEY)
+SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file consult.sqlite3 in instance/
+SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+
+LANGUAGES = ("tr", "en", "ar")  # UI languages with catalogs; consultations choose among them
+BABEL_DEFAULT_LOCALE = "tr"
+BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
+
+MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # bytes per request, uploads included
+WTF_CSRF_TIME_LIMIT = None  # a slow respondent must not lose a page; the token lives with the session
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONSULT_SESSION_COOKIE_SECURE=1)
+REMEMBER_COOKIE_SAMESITE = "Lax"
+
+# Flask-Security-Too: staff accounts (facilitators, analysts, admins)
+SECURITY_PASSWORD_HASH = "argon2"
+SECURITY_REGISTERABLE = False
+SECURITY_RECOVERABLE = False
+SECURITY_CHANGEABLE = True
+SECURITY_TRACKABLE = True
+SECURITY_TWO_FACTOR = True
+SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
+SECURITY_TOTP_ISSUER = "Consult"
+SECURITY_TOTP_SECRETS = {"1": "dev-only-totp-secret"}
+SECURITY_RETURN_GENERIC_RESPONSES = True  # no user enumeration
+SECURITY_URL_PREFIX = "/account"
+SECURITY_POST_LOGIN_VIEW = "/"
+SECURITY_SEND_REGISTER_EMAIL = False
+SECURITY_USERNAME_ENABLE = False
+SECURITY_I18N_DIRNAME = ["builtin", "translations"]
+MAIL_SUPPRESS_SEND = True
+
+DEMO_RESPONSES = 123
+DEMO_SEED = 2019

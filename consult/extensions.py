@@ -1,0 +1,17 @@
+"""Flask extensions, created unbound and initialised in ``create_app``."""
+
+from __future__ import annotations
+
+from flask_babel import Babel
+from flask_migrate import Migrate
+from flask_security import Security
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+
+from consult.models.base import Base
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate(render_as_batch=True, compare_type=True)
+csrf = CSRFProtect()
+babel = Babel()
+security = Security()

@@ -1,0 +1,53 @@
+"""Typed SQLAlchemy models, one module per aggregate."""
+
+from consult.models.audit import AuditEvent
+from consult.models.base import Base, utcnow
+from consult.models.consultation import (
+    AnonymityMode,
+    Consultation,
+    ConsultationState,
+    Item,
+    ItemKind,
+    Objective,
+    StakeholderGroup,
+)
+from consult.models.invitation import Invitation, InvitationStatus, Participation
+from consult.models.live import LiveSession, LiveState
+from consult.models.questionnaire import Option, Question, QuestionItem, Round, RoundState, Section
+from consult.models.report import Report
+from consult.models.response import Answer, Response, ResponseSource, ResponseState
+from consult.models.user import Membership, MembershipRole, Role, RoleName, User, roles_users
+
+__all__ = [
+    "AnonymityMode",
+    "Answer",
+    "AuditEvent",
+    "Base",
+    "Consultation",
+    "ConsultationState",
+    "Invitation",
+    "InvitationStatus",
+    "Item",
+    "ItemKind",
+    "LiveSession",
+    "LiveState",
+    "Membership",
+    "MembershipRole",
+    "Objective",
+    "Option",
+    "Participation",
+    "Question",
+    "QuestionItem",
+    "Report",
+    "Response",
+    "ResponseSource",
+    "ResponseState",
+    "Role",
+    "RoleName",
+    "Round",
+    "Section",
+    "StakeholderGroup",
+    "User",
+    "roles_users",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Services hold the rules: plain functions with explicit arguments; they flush, never commit."""
