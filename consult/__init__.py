@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     _configure_database(app)
+    _check_languages(app)
     _refuse_development_secrets(app)
 
     from consult import cli, errors, extensions, i18n, security, web
@@ -76,7 +77,28 @@ def _configure_database(app: Flask) -> None:
         uri = "sqlite:///" + str(Path(app.instance_path) / "consult.sqlite3")
     if uri.startswith(("postgres://", "postgresql://")):
         uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # psycopg 3, not psycopg2
+    if uri.startswith("postgresql"):
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"connect_timeout": 5, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+
+
+def _check_languages(app: Flask) -> None:
+    from babel import Locale, UnknownLocaleError
+
+    languages = app.config["LANGUAGES"]
+    if isinstance(languages, str) or not languages:
+        raise ConfigurationError("LANGUAGES must be a non-empty list of language codes")
+    for code in languages:
+        try:
+            Locale.parse(code)
+        except (UnknownLocaleError, ValueError, TypeError):
+            raise ConfigurationError(f"unknown language code {code!r} in LANGUAGES") from None
+    if app.config["BABEL_DEFAULT_LOCALE"] not in languages:
+        raise ConfigurationError(
+            f"BABEL_DEFAULT_LOCALE {app.config['BABEL_DEFAULT_LOCALE']!r} is not in LANGUAGES"
+        )
 
 
 def _refuse_development_secrets(app: Flask) -> None:
@@ -84,11 +106,13 @@ def _refuse_development_secrets(app: Flask) -> None:
 
     if app.debug or app.testing:
         return
-    if app.config["SECRET_KEY"] in (config.DEV_SECRET_KEY, "", None) or (
-        app.config["SECURITY_PASSWORD_SALT"] == config.SECURITY_PASSWORD_SALT
+    if (
+        app.config["SECRET_KEY"] in (config.DEV_SECRET_KEY, "", None)
+        or app.config["SECURITY_PASSWORD_SALT"] == config.SECURITY_PASSWORD_SALT
+        or app.config["SECURITY_TOTP_SECRETS"] == config.SECURITY_TOTP_SECRETS
     ):
         raise ConfigurationError(
-            "refusing to start with the development secret key: set SECRET_KEY and "
-            "SECURITY_PASSWORD_SALT in instance/config.py or CONSULT_SECRET_KEY and "
-            "CONSULT_SECURITY_PASSWORD_SALT"
+            "refusing to start with the development secret key: set SECRET_KEY, "
+            "SECURITY_PASSWORD_SALT and SECURITY_TOTP_SECRETS in instance/config.py "
+            "(make instance/config.py writes random ones) or as CONSULT_* variables"
         )

@@ -14,7 +14,9 @@ BABEL_DEFAULT_LOCALE = "tr"
 BABEL_DEFAULT_TIMEZONE = "Europe/Istanbul"
 
 MAX_CONTENT_LENGTH = 5 * 1024 * 1024  # bytes per request, uploads included
-WTF_CSRF_TIME_LIMIT = None  # a slow respondent must not lose a page; the token lives with the session
+WTF_CSRF_TIME_LIMIT = (
+    None  # a slow respondent must not lose a page; the token lives with the session
+)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -22,7 +24,7 @@ SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONSULT_SESSION_COOKIE_S
 REMEMBER_COOKIE_SAMESITE = "Lax"
 
 # Flask-Security-Too: staff accounts (facilitators, analysts, admins)
-SECURITY_PASSWORD_HASH = "argon2"
+SECURITY_PASSWORD_HASH = "argon2"  # noqa: S105  (an algorithm name)
 SECURITY_REGISTERABLE = False
 SECURITY_RECOVERABLE = False
 SECURITY_CHANGEABLE = True

@@ -43,8 +43,9 @@ def configure_args():
 def run_migrations_offline():
     """Emit SQL for the configured database URL without connecting."""
     url = migrate_ext.db.engine.url.render_as_string(hide_password=False)
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                      **configure_args())
+    context.configure(
+        url=url, target_metadata=target_metadata, literal_binds=True, **configure_args()
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -52,8 +53,9 @@ def run_migrations_offline():
 def run_migrations_online():
     """Run migrations on a connection of the app's engine."""
     with migrate_ext.db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          **configure_args())
+        context.configure(
+            connection=connection, target_metadata=target_metadata, **configure_args()
+        )
         with context.begin_transaction():
             context.run_migrations()
 

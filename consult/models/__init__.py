@@ -45,6 +45,7 @@ __all__ = [
     "Role",
     "RoleName",
     "Round",
+    "RoundState",
     "Section",
     "StakeholderGroup",
     "User",

@@ -46,7 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Translated(TypeDecorator[dict]):
-    """A participant-facing text in every consultation language: ``{"tr": ..., "en": ..., "ar": ...}``.
+    """A participant-facing text in every consultation language, ``{"tr": ..., "ar": ...}``.
 
     The translation scheme: each translatable field is a JSON object keyed by language code,
     stored on its owner's row (so a text lives and dies with what it describes). A language is

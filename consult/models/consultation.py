@@ -112,9 +112,7 @@ class Objective(Base):
     __table_args__ = (UniqueConstraint("consultation_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE")
-    )
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
     title: Mapped[dict] = mapped_column(Translated)
@@ -130,9 +128,7 @@ class Item(Base):
     __table_args__ = (UniqueConstraint("consultation_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE")
-    )
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     objective_id: Mapped[int | None] = mapped_column(
         ForeignKey("objectives.id", ondelete="SET NULL"), index=True
     )
@@ -153,9 +149,7 @@ class StakeholderGroup(Base):
     __table_args__ = (UniqueConstraint("consultation_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE")
-    )
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     code: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(default=0)
     name: Mapped[dict] = mapped_column(Translated)

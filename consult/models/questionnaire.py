@@ -30,9 +30,7 @@ class Round(Base):
     __table_args__ = (UniqueConstraint("consultation_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE")
-    )
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(default=1)
     state: Mapped[RoundState] = mapped_column(str_enum(RoundState), default=RoundState.DRAFT)
     previous_round_id: Mapped[int | None] = mapped_column(
@@ -102,9 +100,7 @@ class Question(Base):
     display_condition: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     round: Mapped[Round] = relationship(back_populates="questions", overlaps="questions,section")
-    section: Mapped[Section] = relationship(
-        back_populates="questions", overlaps="questions,round"
-    )
+    section: Mapped[Section] = relationship(back_populates="questions", overlaps="questions,round")
     options: Mapped[list[Option]] = relationship(
         back_populates="question", cascade="all, delete-orphan", order_by="Option.position"
     )
@@ -121,9 +117,7 @@ class QuestionItem(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"))
-    item_id: Mapped[int] = mapped_column(
-        ForeignKey("items.id", ondelete="CASCADE"), index=True
-    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(default=0)
 
     question: Mapped[Question] = relationship(back_populates="question_items")

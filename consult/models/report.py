@@ -18,9 +18,7 @@ class Report(Base):
     __table_args__ = (UniqueConstraint("consultation_id", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    consultation_id: Mapped[int] = mapped_column(
-        ForeignKey("consultations.id", ondelete="CASCADE")
-    )
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     version: Mapped[int]
     language: Mapped[str] = mapped_column(String(8))
