@@ -29,14 +29,15 @@ class ConsultationState(enum.StrEnum):
 class AnonymityMode(enum.StrEnum):
     """How responses relate to the people who gave them.
 
-    ``identified``: a response keeps its invitation (the facilitator can see who answered what).
-    ``pseudonymous``: a response keeps its invitation id but staff pages never show identities.
-    ``anonymous``: a response is never linked to an invitation; only the invitation's participation
-    (that it answered a round) is recorded, so tokens cannot be linked to answers.
+    ``named``: a response keeps its invitation; facilitators may see who answered what.
+    ``confidential``: a response keeps its invitation id (so a panelist can resume and see their
+    own earlier answers), but staff pages and exports never show identities.
+    ``anonymous``: once submitted, nothing links a response to its invitation; only the
+    invitation's participation in the round is recorded.
     """
 
-    IDENTIFIED = "identified"
-    PSEUDONYMOUS = "pseudonymous"
+    NAMED = "named"
+    CONFIDENTIAL = "confidential"
     ANONYMOUS = "anonymous"
 
 
@@ -66,7 +67,7 @@ class Consultation(Base):
     languages: Mapped[list[str]] = mapped_column(JSON)
     default_language: Mapped[str] = mapped_column(String(8))
     anonymity: Mapped[AnonymityMode] = mapped_column(
-        str_enum(AnonymityMode), default=AnonymityMode.PSEUDONYMOUS
+        str_enum(AnonymityMode), default=AnonymityMode.CONFIDENTIAL
     )
     open_link: Mapped[bool] = mapped_column(default=False)
     opens_at: Mapped[datetime | None]

@@ -21,10 +21,11 @@ from consult.models.base import Base, str_enum, utcnow
 
 
 class ResponseState(enum.StrEnum):
-    """A response is saved page by page, then submitted once."""
+    """A response is saved page by page, submitted once, and may be withdrawn (erasure)."""
 
     IN_PROGRESS = "in_progress"
     SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
 
 
 class ResponseSource(enum.StrEnum):
@@ -53,7 +54,10 @@ class Response(Base):
             postgresql_where=SUBMITTED_ONLY,
         ),
         CheckConstraint(
-            "(state = 'submitted') = (submitted_at IS NOT NULL)", name="submitted_has_time"
+            "(state = 'in_progress') = (submitted_at IS NULL)", name="submitted_has_time"
+        ),
+        CheckConstraint(
+            "(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name="withdrawn_has_time"
         ),
     )
 
@@ -82,6 +86,7 @@ class Response(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None]
+    withdrawn_at: Mapped[datetime | None]
     last_page: Mapped[int] = mapped_column(default=0)
 
     answers: Mapped[list[Answer]] = relationship(

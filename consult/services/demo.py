@@ -83,7 +83,7 @@ def _build_consultation() -> Consultation:
         state=ConsultationState.OPEN,
         languages=list(c.LANGUAGES),
         default_language=c.DEFAULT_LANGUAGE,
-        anonymity=AnonymityMode.PSEUDONYMOUS,
+        anonymity=AnonymityMode.CONFIDENTIAL,
         open_link=True,
         is_demo=True,
         min_group_size=5,

@@ -1,8 +1,8 @@
 """domain model
 
-Revision ID: f6530633664b
+Revision ID: 25b52997bf3e
 Revises: 
-Create Date: 2026-11-27 04:22:58.867194+00:00
+Create Date: 2026-11-27 04:28:51.947176+00:00
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'f6530633664b'
+revision = '25b52997bf3e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -24,7 +24,7 @@ def upgrade():
     sa.Column('state', sa.Enum('draft', 'open', 'closed', 'archived', name='consultationstate', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('languages', sa.JSON(), nullable=False),
     sa.Column('default_language', sa.String(length=8), nullable=False),
-    sa.Column('anonymity', sa.Enum('identified', 'pseudonymous', 'anonymous', name='anonymitymode', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('anonymity', sa.Enum('named', 'confidential', 'anonymous', name='anonymitymode', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('open_link', sa.Boolean(), nullable=False),
     sa.Column('opens_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('closes_at', sa.DateTime(timezone=True), nullable=True),
@@ -309,7 +309,7 @@ def upgrade():
     sa.Column('district', sa.String(length=64), nullable=True),
     sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('source', sa.Enum('online', 'workshop', name='responsesource', native_enum=False, create_constraint=True, length=24), nullable=False),
-    sa.Column('state', sa.Enum('in_progress', 'submitted', name='responsestate', native_enum=False, create_constraint=True, length=24), nullable=False),
+    sa.Column('state', sa.Enum('in_progress', 'submitted', 'withdrawn', name='responsestate', native_enum=False, create_constraint=True, length=24), nullable=False),
     sa.Column('receipt_code', sa.String(length=32), nullable=False),
     sa.Column('resume_token_hash', sa.String(length=64), nullable=True),
     sa.Column('live_session_id', sa.Integer(), nullable=True),
@@ -317,8 +317,10 @@ def upgrade():
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_page', sa.Integer(), nullable=False),
-    sa.CheckConstraint("(state = 'submitted') = (submitted_at IS NOT NULL)", name=op.f('ck_responses_submitted_has_time')),
+    sa.CheckConstraint("(state = 'in_progress') = (submitted_at IS NULL)", name=op.f('ck_responses_submitted_has_time')),
+    sa.CheckConstraint("(state = 'withdrawn') = (withdrawn_at IS NOT NULL)", name=op.f('ck_responses_withdrawn_has_time')),
     sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], name=op.f('fk_responses_invitation_id_invitations'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['live_session_id'], ['live_sessions.id'], name=op.f('fk_responses_live_session_id_live_sessions'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_responses_round_id_rounds'), ondelete='CASCADE'),
