@@ -85,12 +85,30 @@ class Base(DeclarativeBase):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on, WAL journal and a busy timeout for every SQLite connection."""
+    """Foreign keys on, WAL journal and a busy timeout for every SQLite connection.
+
+    The driver's own transaction handling is switched off (``BEGIN`` is emitted in
+    ``_sqlite_begin_immediate``), which also makes SAVEPOINTs work as documented.
+    """
     if not isinstance(dbapi_connection, sqlite3.Connection):
         return
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin_immediate(conn: Any) -> None:
+    """Start SQLite transactions with ``BEGIN IMMEDIATE``.
+
+    A deferred transaction that read before another connection committed cannot later write
+    (SQLITE_BUSY_SNAPSHOT, raised at once, without waiting for the busy timeout); taking the
+    write lock at ``BEGIN`` makes concurrent requests queue instead (as Django 5.1's
+    ``transaction_mode="IMMEDIATE"``). Readers are never blocked in WAL mode.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+import secrets
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.models.base import Base, str_enum, utcnow
@@ -56,17 +57,25 @@ class Invitation(Base):
     stakeholder_group: Mapped[StakeholderGroup | None] = relationship()
 
 
+def _random_id() -> int:
+    return secrets.randbelow(2**62) + 1
+
+
 class Participation(Base):
     """That an invitation answered a round, kept apart from the response itself.
 
-    In anonymous mode this is the only link between an invitation and a round, so the database
-    can refuse a second submission without ever linking the token to the answers.
+    Every submission through an invitation inserts one, so the unique constraint refuses a second
+    submission of the same invitation in the same round (also from two browsers at once). In
+    anonymous mode it is the only link between an invitation and a round: its id is random and
+    it records the day only, so neither order nor time joins it back to a response.
     """
 
     __tablename__ = "participations"
     __table_args__ = (UniqueConstraint("invitation_id", "round_id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger, primary_key=True, autoincrement=False, default=_random_id
+    )
     invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
-    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_on: Mapped[date]

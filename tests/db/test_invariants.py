@@ -80,9 +80,14 @@ def test_one_submitted_response_per_invitation_per_round(session):
     session.add(_response(r1, None, ResponseState.SUBMITTED, "E"))
     session.flush()
     _fails(session, lambda: session.add(_response(r1, invitation, ResponseState.SUBMITTED, "F")))
-    session.add(Participation(invitation_id=invitation.id, round_id=r1.id))
+    session.add(Participation(invitation_id=invitation.id, round_id=r1.id, submitted_on=NOW.date()))
     session.flush()
-    _fails(session, lambda: session.add(Participation(invitation_id=invitation.id, round_id=r1.id)))
+    _fails(
+        session,
+        lambda: session.add(
+            Participation(invitation_id=invitation.id, round_id=r1.id, submitted_on=NOW.date())
+        ),
+    )
 
 
 def test_submitted_state_and_time_go_together(session):
@@ -162,14 +167,19 @@ def test_optimistic_locking_detects_a_concurrent_edit(app, session):
 
     from consult.extensions import db
 
-    consultation = _consultation(session)
+    consultation_id = _consultation(session).id
     session.commit()
-    other = Session(db.engine)
-    theirs = other.get(Consultation, consultation.id)
-    theirs.min_group_size = 9
-    other.commit()
-    other.close()
-    consultation.min_group_size = 3
+    # two editors load version 1; the first saves; the second must not overwrite silently
+    mine = Session(db.engine, expire_on_commit=False)
+    stale = mine.get(Consultation, consultation_id)
+    mine.commit()  # keep the loaded state, end the transaction
+    theirs = Session(db.engine)
+    theirs.get(Consultation, consultation_id).min_group_size = 9
+    theirs.commit()
+    theirs.close()
+    stale.min_group_size = 3
     with pytest.raises(StaleDataError):
-        session.flush()
-    session.rollback()
+        mine.flush()
+    mine.rollback()
+    mine.close()
+    assert session.get(Consultation, consultation_id).min_group_size == 9

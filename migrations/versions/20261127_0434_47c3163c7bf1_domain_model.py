@@ -1,8 +1,8 @@
 """domain model
 
-Revision ID: 25b52997bf3e
+Revision ID: 47c3163c7bf1
 Revises: 
-Create Date: 2026-11-27 04:28:51.947176+00:00
+Create Date: 2026-11-27 04:34:33.829584+00:00
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '25b52997bf3e'
+revision = '47c3163c7bf1'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -225,10 +225,10 @@ def upgrade():
     sa.UniqueConstraint('round_id', 'code', name=op.f('uq_sections_round_id_code'))
     )
     op.create_table('participations',
-    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('invitation_id', sa.Integer(), nullable=False),
     sa.Column('round_id', sa.Integer(), nullable=False),
-    sa.Column('submitted_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('submitted_on', sa.Date(), nullable=False),
     sa.ForeignKeyConstraint(['invitation_id'], ['invitations.id'], name=op.f('fk_participations_invitation_id_invitations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_participations_round_id_rounds'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_participations')),
