@@ -133,9 +133,13 @@ class QuestionType:
         """Parse and validate the submitted form (``seed`` draws this response's tasks)."""
         raise NotImplementedError
 
-    def is_answered(self, value: Any) -> bool:
-        """Whether ``value`` counts as an answer for a required question."""
+    def is_answered(self, q: QuestionSpec, value: Any) -> bool:
+        """Whether ``value`` counts as a complete answer for a required question."""
         return value not in (None, "", [], {})
+
+    def required_errors(self, q: QuestionSpec, value: Any) -> list[FieldError]:
+        """Errors for a required question whose answer is missing or incomplete."""
+        return [] if self.is_answered(q, value) else [required_error(q, self)]
 
     # --- storage ------------------------------------------------------------------------
     def to_rows(self, q: QuestionSpec, value: Any, seed: int = 0) -> list[AnswerRow]:

@@ -81,16 +81,17 @@ class BestWorst(QuestionType):
                 value.append(None)
             else:
                 value.append((best, worst) if best and worst else None)
-        if q.required and not parsed.errors and any(v is None for v in value):
-            t = value.index(None)
-            parsed.errors.append(
-                FieldError(f"{self.task_field(q, t, BEST)}-0", _("Answer every set."))
-            )
         parsed.value = value if any(v is not None for v in value) else None
         return parsed
 
-    def is_answered(self, value: Any) -> bool:
+    def is_answered(self, q: QuestionSpec, value: Any) -> bool:
         return bool(value) and all(v is not None for v in value)
+
+    def required_errors(self, q: QuestionSpec, value: Any) -> list[FieldError]:
+        if self.is_answered(q, value):
+            return []
+        t = value.index(None) if value else 0
+        return [FieldError(f"{self.task_field(q, t, BEST)}-0", _("Answer every set."))]
 
     def to_rows(self, q: QuestionSpec, value: list, seed: int = 0) -> list[AnswerRow]:
         rows = []

@@ -47,16 +47,23 @@ class Matrix(QuestionType):
                 )
             else:
                 value[item.code] = raw[0]
-        if q.required and value and len(value) < len(q.items) and not parsed.errors:
-            missing = next(i for i in q.items if i.code not in value)
-            parsed.errors.append(
-                FieldError(
-                    f"{self.row_field(q, missing.code)}-{scale_points(q)[0].code}",
-                    _("Answer every row, starting with “%(item)s”.", item=missing.label),
-                )
-            )
         parsed.value = value or None
         return parsed
+
+    def is_answered(self, q: QuestionSpec, value: Any) -> bool:
+        return bool(value) and all(item.code in value for item in q.items)
+
+    def required_errors(self, q: QuestionSpec, value: Any) -> list[FieldError]:
+        missing = next((i for i in q.items if i.code not in (value or {})), None)
+        if missing is None:
+            return []
+        first = scale_points(q)[0].code
+        return [
+            FieldError(
+                f"{self.row_field(q, missing.code)}-{first}",
+                _("Answer every row, starting with “%(item)s”.", item=missing.label),
+            )
+        ]
 
     def to_rows(self, q: QuestionSpec, value: dict[str, str], seed: int = 0) -> list[AnswerRow]:
         rows = []

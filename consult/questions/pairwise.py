@@ -63,16 +63,17 @@ class Pairwise(QuestionType):
                 choices.append(None)
             else:
                 choices.append(raw[0])
-        if q.required and any(c is None for c in choices) and not parsed.errors:
-            t = choices.index(None)
-            parsed.errors.append(
-                FieldError(f"{self.task_field(q, t)}-a", _("Answer every comparison."))
-            )
         parsed.value = choices if any(c is not None for c in choices) else None
         return parsed
 
-    def is_answered(self, value: Any) -> bool:
+    def is_answered(self, q: QuestionSpec, value: Any) -> bool:
         return bool(value) and all(c is not None for c in value)
+
+    def required_errors(self, q: QuestionSpec, value: Any) -> list[FieldError]:
+        if self.is_answered(q, value):
+            return []
+        t = value.index(None) if value else 0
+        return [FieldError(f"{self.task_field(q, t)}-a", _("Answer every comparison."))]
 
     def to_rows(self, q: QuestionSpec, value: list[str | None], seed: int = 0) -> list[AnswerRow]:
         rows = []

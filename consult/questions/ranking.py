@@ -90,11 +90,16 @@ class Ranking(QuestionType):
                 )
             )
             return parsed
-        if q.required and len(used) < k:
-            parsed.errors.append(FieldError(self.field_id(q), _("Rank %(k)s items.", k=k)))
-            return parsed
         parsed.value = ranks
         return parsed
+
+    def is_answered(self, q: QuestionSpec, value: Any) -> bool:
+        return bool(value) and len(value) >= top_k(q)
+
+    def required_errors(self, q: QuestionSpec, value: Any) -> list[FieldError]:
+        if self.is_answered(q, value):
+            return []
+        return [FieldError(self.field_id(q), _("Rank %(k)s items.", k=top_k(q)))]
 
     def to_rows(self, q: QuestionSpec, value: dict[str, int], seed: int = 0) -> list[AnswerRow]:
         return [

@@ -1,0 +1,606 @@
+"""The participant's side: start or resume a response, save pages, submit once, withdraw.
+
+A participant reaches a response either through a personal invitation token (``/i/<token>``)
+or through the resume token of an open-link response (``/r/<token>``); tokens are stored only
+as hashes. Every function takes explicit arguments, flushes and never commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+from werkzeug.datastructures import MultiDict
+
+from consult.models import (
+    AnonymityMode,
+    Answer,
+    Consultation,
+    ConsultationState,
+    Invitation,
+    InvitationStatus,
+    Participation,
+    Question,
+    Response,
+    ResponseSource,
+    ResponseState,
+    Round,
+    RoundState,
+    Section,
+    StakeholderGroup,
+)
+from consult.questions import AnswerRow, FieldError, Parsed, QuestionSpec, get_type
+from consult.questions.base import ItemSpec, OptionSpec
+from consult.services.consultations import localized
+from consult.services.errors import Conflict, InvalidState, NotFound
+from consult.services.tokens import hash_token, new_receipt_code, new_token
+
+PROFILE_FIELD = "profile_field"  # question setting: "stakeholder_group" or "district"
+
+
+# --- plain data --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page of the survey: a section and its questions, in the participant's language."""
+
+    index: int
+    code: str
+    title: str
+    description: str
+    questions: tuple[QuestionSpec, ...]
+    display_condition: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Survey:
+    """A round's questionnaire in one language, as plain data."""
+
+    consultation_id: int
+    slug: str
+    round_id: int
+    round_number: int
+    language: str
+    title: str
+    organiser: str
+    description: str
+    privacy_notice: str
+    anonymity: str
+    pages: tuple[PageSpec, ...]
+
+    def question(self, code: str) -> QuestionSpec | None:
+        return next((q for p in self.pages for q in p.questions if q.code == code), None)
+
+
+@dataclass
+class PageResult:
+    """What saving a page did: values now stored, errors, and what was typed."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: list[FieldError] = field(default_factory=list)
+    raw: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class Access:
+    """A participant's way in: the response and how it was reached."""
+
+    response: Response
+    consultation: Consultation
+    round: Round
+    invitation: Invitation | None = None
+    resume_token: str | None = None  # only right after an open-link response was created
+
+
+# --- reading the questionnaire -------------------------------------------------------------------
+
+
+def current_round(consultation: Consultation) -> Round | None:
+    """The open round with the highest number (Delphi: the latest), else None."""
+    open_rounds = [r for r in consultation.rounds if r.state == RoundState.OPEN]
+    return max(open_rounds, key=lambda r: r.number, default=None)
+
+
+def build_survey(session: Session, round_: Round, language: str) -> Survey:
+    """The round's questionnaire as plain data in ``language`` (fallback: the default)."""
+    consultation = round_.consultation
+    fallback = consultation.default_language
+    sections = session.scalars(
+        select(Section)
+        .where(Section.round_id == round_.id)
+        .order_by(Section.position, Section.id)
+        .options(
+            selectinload(Section.questions).selectinload(Question.options),
+            selectinload(Section.questions).selectinload(Question.question_items),
+        )
+    ).all()
+
+    def text(value: dict[str, str] | None) -> str:
+        return localized(value or {}, language, fallback)
+
+    def spec(q: Question) -> QuestionSpec:
+        return QuestionSpec(
+            id=q.id,
+            code=q.code,
+            type=q.type,
+            text=text(q.text),
+            required=q.required,
+            help=text(q.help),
+            settings=dict(q.settings or {}),
+            options=tuple(OptionSpec(o.id, o.code, text(o.label), o.value) for o in q.options),
+            items=tuple(
+                ItemSpec(qi.item.id, qi.item.code, text(qi.item.label)) for qi in q.question_items
+            ),
+            display_condition=q.display_condition,
+        )
+
+    pages = tuple(
+        PageSpec(
+            index=i,
+            code=s.code,
+            title=text(s.title),
+            description=text(s.description),
+            questions=tuple(spec(q) for q in sorted(s.questions, key=lambda q: (q.position, q.id))),
+            display_condition=s.display_condition,
+        )
+        for i, s in enumerate(sections)
+    )
+    return Survey(
+        consultation_id=consultation.id,
+        slug=consultation.slug,
+        round_id=round_.id,
+        round_number=round_.number,
+        language=language,
+        title=text(consultation.title),
+        organiser=text(consultation.organiser),
+        description=text(consultation.description),
+        privacy_notice=text(consultation.privacy_notice),
+        anonymity=consultation.anonymity.value,
+        pages=pages,
+    )
+
+
+def response_language(consultation: Consultation, ui_language: str) -> str:
+    """The consultation language to show: the interface language if offered, else the default."""
+    return ui_language if ui_language in consultation.languages else consultation.default_language
+
+
+# --- reaching a response -------------------------------------------------------------------------
+
+
+def open_consultation_for_link(session: Session, slug: str, now: datetime) -> Consultation:
+    """The consultation behind an open link ``/c/<slug>``.
+
+    Raises ``NotFound`` when there is no such consultation, it is a draft, or it takes no open
+    participation; ``InvalidState`` when it is not accepting answers now (closed, archived,
+    outside its schedule, or without an open round).
+    """
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None or consultation.state == ConsultationState.DRAFT:
+        raise NotFound("no such consultation")
+    if not consultation.open_link:
+        raise NotFound("this consultation takes answers by personal invitation only")
+    ensure_accepting(consultation, now)
+    return consultation
+
+
+def ensure_accepting(consultation: Consultation, now: datetime) -> Round:
+    """The round taking answers now; ``InvalidState`` if the consultation is not accepting."""
+    if not is_accepting(consultation, now):
+        raise InvalidState("this consultation is closed")
+    round_ = current_round(consultation)
+    if round_ is None:
+        raise InvalidState("this consultation is closed")
+    return round_
+
+
+def is_accepting(consultation: Consultation, now: datetime) -> bool:
+    """Whether the consultation is open and within its schedule at ``now``."""
+    return (
+        consultation.state == ConsultationState.OPEN
+        and (consultation.opens_at is None or consultation.opens_at <= now)
+        and (consultation.closes_at is None or now < consultation.closes_at)
+        and current_round(consultation) is not None
+    )
+
+
+def start_open_response(
+    session: Session,
+    consultation: Consultation,
+    language: str,
+    now: datetime,
+    source: ResponseSource = ResponseSource.ONLINE,
+) -> Access:
+    """Create an in-progress open-link response; the returned access carries its resume token."""
+    round_ = ensure_accepting(consultation, now)
+    token = new_token()
+    response = Response(
+        round_id=round_.id,
+        language=language,
+        source=source,
+        state=ResponseState.IN_PROGRESS,
+        receipt_code=new_receipt_code(),
+        resume_token_hash=hash_token(token),
+        started_at=_stamp(consultation, now),
+        updated_at=_stamp(consultation, now),
+    )
+    session.add(response)
+    session.flush()
+    return Access(response, consultation, round_, resume_token=token)
+
+
+def access_by_resume_token(session: Session, token: str) -> Access:
+    """The open-link response behind a resume token (``NotFound`` otherwise)."""
+    response = (
+        session.scalar(select(Response).where(Response.resume_token_hash == hash_token(token)))
+        if token
+        else None
+    )
+    if response is None:
+        raise NotFound("this link is not valid")
+    round_ = session.get(Round, response.round_id)
+    return Access(response, round_.consultation, round_)
+
+
+def access_by_invitation(session: Session, token: str, language: str, now: datetime) -> Access:
+    """Resume (or begin) the invitation's response in the current round.
+
+    Raises ``NotFound`` for an unknown or revoked token, ``InvalidState`` when the consultation
+    is not accepting answers, and ``Conflict`` when this invitation already answered the round.
+    A group or district that the invitation states is recorded on the response at once.
+    """
+    invitation = (
+        session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token)))
+        if token
+        else None
+    )
+    if invitation is None or invitation.status == InvitationStatus.REVOKED:
+        raise NotFound("this invitation link is not valid")
+    consultation = invitation.consultation
+    if consultation.state == ConsultationState.DRAFT:
+        raise NotFound("this invitation link is not valid")
+    round_ = ensure_accepting(consultation, now)
+    if (
+        session.scalar(
+            select(Participation.id).where(
+                Participation.invitation_id == invitation.id, Participation.round_id == round_.id
+            )
+        )
+        is not None
+    ):
+        raise Conflict("this invitation has already been used to answer")
+    response = session.scalar(
+        select(Response)
+        .where(
+            Response.invitation_id == invitation.id,
+            Response.round_id == round_.id,
+            Response.state == ResponseState.IN_PROGRESS,
+        )
+        .order_by(Response.id)
+    )
+    if response is None:
+        response = Response(
+            round_id=round_.id,
+            invitation_id=invitation.id,
+            language=language,
+            stakeholder_group_id=invitation.stakeholder_group_id,
+            district=invitation.district,
+            state=ResponseState.IN_PROGRESS,
+            receipt_code=new_receipt_code(),
+            started_at=_stamp(consultation, now),
+            updated_at=_stamp(consultation, now),
+        )
+        session.add(response)
+        session.flush()
+        _record_profile_answers(session, response, round_, invitation)
+    if invitation.status in (InvitationStatus.PENDING, InvitationStatus.SENT):
+        invitation.status = InvitationStatus.OPENED
+        invitation.opened_at = now
+    session.flush()
+    return Access(response, consultation, round_, invitation)
+
+
+def _record_profile_answers(
+    session: Session, response: Response, round_: Round, invitation: Invitation
+) -> None:
+    """Store the profile answers an invitation already states, so analysis sees them."""
+    known = {
+        "stakeholder_group": invitation.stakeholder_group.code
+        if invitation.stakeholder_group
+        else None,
+        "district": invitation.district,
+    }
+    for question in round_.questions:
+        code = known.get((question.settings or {}).get(PROFILE_FIELD))
+        option = next((o for o in question.options if o.code == code), None) if code else None
+        if option is not None:
+            session.add(
+                Answer(
+                    response_id=response.id,
+                    round_id=round_.id,
+                    question_id=question.id,
+                    option_id=option.id,
+                )
+            )
+
+
+def prefilled_questions(access: Access) -> set[str]:
+    """Codes of profile questions the invitation answered already (not asked again)."""
+    invitation = access.invitation
+    if invitation is None:
+        return set()
+    stated = {
+        "stakeholder_group": invitation.stakeholder_group_id is not None,
+        "district": bool(invitation.district),
+    }
+    return {
+        q.code
+        for q in access.round.questions
+        if stated.get((q.settings or {}).get(PROFILE_FIELD), False)
+    }
+
+
+# --- answers -------------------------------------------------------------------------------------
+
+
+def stored_values(session: Session, survey: Survey, response: Response) -> dict[str, Any]:
+    """Every stored answer of the response, as each question type's value, by question code."""
+    rows: dict[int, list[AnswerRow]] = {}
+    for a in session.scalars(
+        select(Answer).where(Answer.response_id == response.id).order_by(Answer.id)
+    ):
+        rows.setdefault(a.question_id, []).append(
+            AnswerRow(a.item_id, a.other_item_id, a.option_id, a.task, a.number, a.text, a.flag)
+        )
+    values = {}
+    for page in survey.pages:
+        for q in page.questions:
+            if q.id in rows:
+                values[q.code] = get_type(q.type).from_rows(q, rows[q.id], response.id)
+    return values
+
+
+def condition_met(condition: dict[str, Any] | None, values: dict[str, Any]) -> bool:
+    """Whether a display condition holds for the answers given so far.
+
+    Conditions: ``{"question": code, "equals": x}``, ``{"question": code, "in": [x, ...]}``,
+    ``{"question": code, "answered": true}``, ``{"question": code, "gte": n}`` / ``"lte"``.
+    A list answer (multiple choice) matches ``equals``/``in`` when it contains the value.
+    """
+    if not condition:
+        return True
+    value = values.get(str(condition.get("question")))
+    if "answered" in condition:
+        return (value not in (None, "", [], {})) == bool(condition["answered"])
+    if value is None:
+        return False
+    chosen = value if isinstance(value, list) else [value]
+    if "equals" in condition:
+        return condition["equals"] in chosen
+    if "in" in condition:
+        return any(v in condition["in"] for v in chosen)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    if "gte" in condition and number < float(condition["gte"]):
+        return False
+    return not ("lte" in condition and number > float(condition["lte"]))
+
+
+def visible_questions(page: PageSpec, values: dict[str, Any], skip: set[str]) -> list[QuestionSpec]:
+    """The page's questions shown given earlier answers (none if the page itself is hidden)."""
+    if not condition_met(page.display_condition, values):
+        return []
+    return [
+        q
+        for q in page.questions
+        if q.code not in skip and condition_met(q.display_condition, values)
+    ]
+
+
+def visible_pages(survey: Survey, values: dict[str, Any], skip: set[str]) -> list[PageSpec]:
+    """Pages with at least one question to show."""
+    return [p for p in survey.pages if visible_questions(p, values, skip)]
+
+
+def save_page(
+    session: Session,
+    access: Access,
+    survey: Survey,
+    page: PageSpec,
+    form: MultiDict[str, str],
+    now: datetime,
+    *,
+    enforce_required: bool,
+) -> PageResult:
+    """Parse a submitted page and store every valid answer on it.
+
+    Invalid answers keep what was stored before (and what was typed comes back in ``raw``); a
+    question left empty loses its stored answer. Required questions are enforced only when
+    ``enforce_required`` (moving forward); going back saves without enforcing.
+    Raises ``InvalidState`` when the response was already submitted or withdrawn.
+    """
+    response = access.response
+    _ensure_in_progress(response)
+    values = stored_values(session, survey, response)
+    skip = prefilled_questions(access)
+    result = PageResult()
+    for q in visible_questions(page, values, skip):
+        qtype = get_type(q.type)
+        parsed: Parsed = qtype.parse(q, form, response.id)
+        result.raw.update(parsed.raw)
+        if parsed.errors:
+            result.errors.extend(parsed.errors)
+            continue
+        rows = [] if parsed.value is None else qtype.to_rows(q, parsed.value, response.id)
+        _replace_answers(session, response, q, rows)
+        values[q.code] = parsed.value
+        _apply_profile(session, response, q, parsed.value)
+        if enforce_required and q.required:
+            result.errors.extend(qtype.required_errors(q, parsed.value))
+    result.values = values
+    if result.ok and enforce_required:
+        response.last_page = max(response.last_page, page.index + 1)
+    response.updated_at = _stamp(access.consultation, now)
+    session.flush()
+    return result
+
+
+def _replace_answers(
+    session: Session, response: Response, q: QuestionSpec, rows: list[AnswerRow]
+) -> None:
+    session.execute(
+        delete(Answer).where(Answer.response_id == response.id, Answer.question_id == q.id)
+    )
+    session.add_all(
+        Answer(
+            response_id=response.id, round_id=response.round_id, question_id=q.id, **row.as_dict()
+        )
+        for row in rows
+    )
+
+
+def _apply_profile(session: Session, response: Response, q: QuestionSpec, value: Any) -> None:
+    """Keep the response's stakeholder group and district in step with the profile answers."""
+    profile = q.settings.get(PROFILE_FIELD)
+    if profile == "district":
+        response.district = value if isinstance(value, str) else None
+    elif profile == "stakeholder_group":
+        round_ = session.get(Round, response.round_id)
+        group = (
+            session.scalar(
+                select(StakeholderGroup).where(
+                    StakeholderGroup.consultation_id == round_.consultation_id,
+                    StakeholderGroup.code == value,
+                )
+            )
+            if isinstance(value, str)
+            else None
+        )
+        response.stakeholder_group_id = group.id if group else None
+
+
+def missing_required(
+    survey: Survey, values: dict[str, Any], skip: set[str]
+) -> tuple[PageSpec, QuestionSpec] | None:
+    """The first visible required question without an answer, with its page."""
+    for page in survey.pages:
+        for q in visible_questions(page, values, skip):
+            if q.required and not get_type(q.type).is_answered(q, values.get(q.code)):
+                return page, q
+    return None
+
+
+# --- submitting and withdrawing ------------------------------------------------------------------
+
+
+def submit_response(session: Session, access: Access, survey: Survey, now: datetime) -> str:
+    """Submit the response once and return its receipt code.
+
+    Submitting again (a double-click, a re-POST) returns the same receipt and changes nothing.
+    Raises ``InvalidState`` when the consultation no longer accepts answers (saved answers stay)
+    or a required answer is missing, and ``Conflict`` when the invitation was used meanwhile
+    (another browser submitted first). Answers to questions hidden by display conditions are
+    dropped. In anonymous mode the response is unlinked from its invitation.
+    """
+    response = access.response
+    if response.state == ResponseState.SUBMITTED:
+        return response.receipt_code
+    _ensure_in_progress(response)
+    if not is_accepting(access.consultation, now) or access.round.state != RoundState.OPEN:
+        raise InvalidState(
+            "this consultation is closed: your saved answers are kept, but it "
+            "no longer accepts submissions"
+        )
+    values = stored_values(session, survey, response)
+    skip = prefilled_questions(access)
+    if missing_required(survey, values, skip) is not None:
+        raise InvalidState("some required questions are not answered yet")
+    shown = {q.id for p in survey.pages for q in visible_questions(p, values, skip)}
+    shown |= {q.id for p in survey.pages for q in p.questions if q.code in skip}
+    session.execute(
+        delete(Answer).where(Answer.response_id == response.id, Answer.question_id.not_in(shown))
+    )
+    if access.invitation is not None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    Participation(
+                        invitation_id=access.invitation.id,
+                        round_id=access.round.id,
+                        submitted_on=now.date(),
+                    )
+                )
+        except IntegrityError:
+            raise Conflict("this invitation has already been used to answer") from None
+        access.invitation.status = InvitationStatus.SUBMITTED
+    response.state = ResponseState.SUBMITTED
+    response.submitted_at = _stamp(access.consultation, now)
+    response.updated_at = response.submitted_at
+    if access.consultation.anonymity == AnonymityMode.ANONYMOUS:
+        response.invitation_id = None
+    session.flush()
+    return response.receipt_code
+
+
+def withdraw_response(session: Session, slug: str, receipt_code: str, now: datetime) -> None:
+    """Erase a submitted response's answers, by its receipt code, while the consultation is open.
+
+    The response stays as a withdrawn shell (so a receipt cannot be reused and counts stay
+    honest); its answers are deleted. Raises ``NotFound`` for an unknown code and
+    ``InvalidState`` once the consultation has closed.
+    """
+    code = receipt_code.strip().upper()
+    response = (
+        session.scalar(
+            select(Response)
+            .join(Round)
+            .join(Consultation)
+            .where(
+                Consultation.slug == slug,
+                Response.receipt_code == code,
+                Response.state == ResponseState.SUBMITTED,
+            )
+        )
+        if code
+        else None
+    )
+    if response is None:
+        raise NotFound("no submitted response has this receipt code")
+    round_ = session.get(Round, response.round_id)
+    consultation = round_.consultation
+    if consultation.state != ConsultationState.OPEN or (
+        consultation.closes_at is not None and now >= consultation.closes_at
+    ):
+        raise InvalidState("the consultation has closed: responses can no longer be withdrawn")
+    session.execute(delete(Answer).where(Answer.response_id == response.id))
+    response.state = ResponseState.WITHDRAWN
+    response.withdrawn_at = _stamp(consultation, now)
+    response.updated_at = response.withdrawn_at
+    response.stakeholder_group_id = None
+    response.district = None
+    session.flush()
+
+
+def _ensure_in_progress(response: Response) -> None:
+    if response.state == ResponseState.SUBMITTED:
+        raise InvalidState("this response has already been submitted")
+    if response.state == ResponseState.WITHDRAWN:
+        raise InvalidState("this response has been withdrawn")
+
+
+def _stamp(consultation: Consultation, now: datetime) -> datetime:
+    """A timestamp to store: the day only in anonymous mode (times could link to invitations)."""
+    if consultation.anonymity == AnonymityMode.ANONYMOUS:
+        return datetime(now.year, now.month, now.day, tzinfo=UTC)
+    return now
