@@ -19,11 +19,14 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed i18n
 
 i18n: $(BIN)/.installed
-	$(BIN)/pybabel compile -q -d consult/translations
+	$(BIN)/pybabel compile -d consult/translations
 
 i18n-extract: $(BIN)/.installed
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -o consult/translations/messages.pot .
-	$(BIN)/pybabel update -q -i consult/translations/messages.pot -d consult/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_ngettext:1,2 \
+	  --add-comments=Translators: --sort-by-file --project=Consult \
+	  --copyright-holder="Consult contributors" -o consult/translations/messages.pot .
+	$(BIN)/pybabel update -i consult/translations/messages.pot -d consult/translations \
+	  --no-fuzzy-matching --ignore-obsolete
 
 instance/config.py:
 	@mkdir -p instance
