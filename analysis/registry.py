@@ -128,7 +128,8 @@ def register(
         raise ValueError(f"unknown kind {kind!r}")
 
     def decorator(score: ScoreFn) -> ScoreFn:
-        if (kind, name) in _REGISTRY:
+        existing = _REGISTRY.get((kind, name))
+        if existing is not None and _origin(existing.score) != _origin(score):
             raise ValueError(f"method {kind}/{name} registered twice")
         _REGISTRY[(kind, name)] = Method(
             kind, name, prepare, score, summary, higher_is_better, score_batch, interval
@@ -136,6 +137,11 @@ def register(
         return score
 
     return decorator
+
+
+def _origin(fn: Callable[..., Any]) -> tuple[str, str]:
+    # the same function imported twice (pytest's importlib mode) may register again
+    return (getattr(fn, "__module__", ""), getattr(fn, "__qualname__", ""))
 
 
 def get_method(kind: str, name: str) -> Method:
