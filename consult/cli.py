@@ -56,25 +56,30 @@ def _safe_url() -> str:
 @with_appcontext
 @one_line_errors
 def demo_command(responses: int | None, seed: int | None) -> None:
-    """Load the demo consultation 'migration-action-plan' with synthetic responses."""
+    """Load the demo consultations: migration-action-plan (with responses) and question-types."""
     from flask import current_app
 
     from consult.services.demo import load_demo
+    from consult.services.demo_question_types import load_question_types_demo
 
     cfg = current_app.config
-    result = load_demo(
-        db.session,
-        responses=cfg["DEMO_RESPONSES"] if responses is None else responses,
-        seed=cfg["DEMO_SEED"] if seed is None else seed,
-    )
+    results = [
+        load_demo(
+            db.session,
+            responses=cfg["DEMO_RESPONSES"] if responses is None else responses,
+            seed=cfg["DEMO_SEED"] if seed is None else seed,
+        ),
+        load_question_types_demo(db.session),
+    ]
     db.session.commit()
-    if result.created:
-        click.echo(f"Loaded demo consultation {result.slug} with {result.responses} responses.")
-    else:
-        click.echo(
-            f"Demo consultation {result.slug} already exists ({result.responses} responses); "
-            "nothing changed."
-        )
+    for result in results:
+        if result.created:
+            click.echo(f"Loaded demo consultation {result.slug} with {result.responses} responses.")
+        else:
+            click.echo(
+                f"Demo consultation {result.slug} already exists ({result.responses} responses); "
+                "nothing changed."
+            )
 
 
 @click.group("users")

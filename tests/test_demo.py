@@ -44,7 +44,8 @@ def _responses_by_group(session) -> dict[str, int]:
 def test_demo_command_loads_123_responses_across_7_groups_once(runner, session):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
-    assert "123 responses" in result.output
+    assert "migration-action-plan with 123 responses" in result.output
+    assert "question-types" in result.output
     by_group = _responses_by_group(session)
     assert len(by_group) == 7
     assert sum(by_group.values()) == 123
@@ -56,7 +57,7 @@ def test_demo_command_loads_123_responses_across_7_groups_once(runner, session):
     assert "nothing changed" in again.output
     assert session.scalar(select(func.count(Response.id))) == 123
     assert session.scalar(select(func.count(Answer.id))) == answers_before
-    assert session.scalar(select(func.count(Consultation.id))) == 1
+    assert session.scalar(select(func.count(Consultation.id))) == 2  # and question-types
 
 
 def test_demo_content_matches_the_domain(session):

@@ -52,12 +52,14 @@ class BestWorst(QuestionType):
         for t, shown in enumerate(self.tasks(q, seed)):
             codes = {item.code for item in shown}
             picks = {}
+            invalid = False
             for end in (BEST, WORST):
                 name = self.task_field(q, t, end)
                 raw = form.getlist(name)
                 parsed.raw[name] = raw
                 picks[end] = raw[0] if len(raw) == 1 and raw[0] in codes else None
                 if raw and raw != [""] and picks[end] is None:
+                    invalid = True
                     parsed.errors.append(
                         FieldError(f"{name}-0", _("Choose among the items of this set."))
                     )
@@ -69,6 +71,8 @@ class BestWorst(QuestionType):
                         _("The most and the least important item must differ."),
                     )
                 )
+                value.append(None)
+            elif invalid:
                 value.append(None)
             elif bool(best) != bool(worst):
                 missing = WORST if best else BEST

@@ -80,7 +80,7 @@ class Points(QuestionType):
                 )
             )
             return parsed
-        parsed.value = value
+        parsed.value = {item.code: value.get(item.code, 0) for item in q.items}  # blanks are 0
         return parsed
 
     def to_rows(self, q: QuestionSpec, value: dict[str, int], seed: int = 0) -> list[AnswerRow]:

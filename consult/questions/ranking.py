@@ -53,7 +53,7 @@ class Ranking(QuestionType):
             if not raw or raw == [""]:
                 continue
             text = raw[0].strip()
-            if len(raw) > 1 or not text.isdecimal() or not 1 <= int(text) <= k:
+            if len(raw) > 1 or not text.isdecimal() or len(text) > 9 or not 1 <= int(text) <= k:
                 parsed.errors.append(
                     FieldError(
                         name,

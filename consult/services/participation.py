@@ -304,7 +304,7 @@ def access_by_invitation(session: Session, token: str, language: str, now: datet
         _record_profile_answers(session, response, round_, invitation)
     if invitation.status in (InvitationStatus.PENDING, InvitationStatus.SENT):
         invitation.status = InvitationStatus.OPENED
-        invitation.opened_at = now
+        invitation.opened_at = _stamp(consultation, now)  # anonymous: the day only
     session.flush()
     return Access(response, consultation, round_, invitation)
 

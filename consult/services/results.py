@@ -15,6 +15,15 @@ from consult.services.errors import InvalidState, NotFound
 from consult.services.participation import build_survey
 
 RESPONDENT_COLUMNS = ["respondent", "group", "district", "language", "source"]
+# the observation columns of each analysis kind (``analysis.REQUIRED_COLUMNS`` without respondent)
+KIND_COLUMNS = {
+    "rating": ["item", "value"],
+    "ranking": ["item", "rank"],
+    "pairwise": ["winner", "loser"],
+    "bestworst": ["task", "item", "choice"],
+    "ahp": ["item_a", "item_b", "value"],
+    "points": ["item", "points"],
+}
 
 
 @dataclass(frozen=True)
@@ -44,9 +53,20 @@ def analysis_input(session: Session, question_id: int) -> AnalysisInput:
     survey = build_survey(session, question.round, question.round.consultation.default_language)
     spec = survey.question(question.code)
     rows = session.execute(
-        select(Response.id, StakeholderGroup.code, Response.district, Response.language,
-               Response.source, Answer.item_id, Answer.other_item_id, Answer.option_id,
-               Answer.task, Answer.number, Answer.text, Answer.flag)
+        select(
+            Response.id,
+            StakeholderGroup.code,
+            Response.district,
+            Response.language,
+            Response.source,
+            Answer.item_id,
+            Answer.other_item_id,
+            Answer.option_id,
+            Answer.task,
+            Answer.number,
+            Answer.text,
+            Answer.flag,
+        )
         .join(Answer, Answer.response_id == Response.id)
         .outerjoin(StakeholderGroup, StakeholderGroup.id == Response.stakeholder_group_id)
         .where(Answer.question_id == question.id, Response.state == ResponseState.SUBMITTED)
@@ -61,7 +81,6 @@ def analysis_input(session: Session, question_id: int) -> AnalysisInput:
         for key, answer_rows in by_response.items()
         for obs in qtype.analysis_rows(spec, answer_rows)
     ]
-    frame = pd.DataFrame.from_records(records)
-    if frame.empty:
-        frame = pd.DataFrame(columns=RESPONDENT_COLUMNS)
+    columns = RESPONDENT_COLUMNS + KIND_COLUMNS[qtype.analysis_kind]
+    frame = pd.DataFrame.from_records(records, columns=columns)
     return AnalysisInput(question.code, qtype.analysis_kind, frame)
