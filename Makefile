@@ -63,6 +63,7 @@ test-postgres: install
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 fmt: $(BIN)/.installed
 	$(BIN)/ruff format .

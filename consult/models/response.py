@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     CheckConstraint,
@@ -18,6 +19,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from consult.models.base import Base, str_enum, utcnow
+
+if TYPE_CHECKING:
+    from consult.models.questionnaire import Round
 
 
 class ResponseState(enum.StrEnum):
@@ -89,6 +93,7 @@ class Response(Base):
     withdrawn_at: Mapped[datetime | None]
     last_page: Mapped[int] = mapped_column(default=0)
 
+    round: Mapped[Round] = relationship()
     answers: Mapped[list[Answer]] = relationship(
         back_populates="response", cascade="all, delete-orphan", passive_deletes=True
     )

@@ -7,6 +7,7 @@ as hashes. Every function takes explicit arguments, flushes and never commits.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -247,7 +248,7 @@ def access_by_resume_token(session: Session, token: str) -> Access:
     )
     if response is None:
         raise NotFound("this link is not valid")
-    round_ = session.get(Round, response.round_id)
+    round_ = response.round
     return Access(response, round_.consultation, round_)
 
 
@@ -320,7 +321,7 @@ def _record_profile_answers(
         "district": invitation.district,
     }
     for question in round_.questions:
-        code = known.get((question.settings or {}).get(PROFILE_FIELD))
+        code = known.get(str((question.settings or {}).get(PROFILE_FIELD)))
         option = next((o for o in question.options if o.code == code), None) if code else None
         if option is not None:
             session.add(
@@ -345,7 +346,7 @@ def prefilled_questions(access: Access) -> set[str]:
     return {
         q.code
         for q in access.round.questions
-        if stated.get((q.settings or {}).get(PROFILE_FIELD), False)
+        if stated.get(str((q.settings or {}).get(PROFILE_FIELD)), False)
     }
 
 
@@ -369,7 +370,7 @@ def stored_values(session: Session, survey: Survey, response: Response) -> dict[
     return values
 
 
-def condition_met(condition: dict[str, Any] | None, values: dict[str, Any]) -> bool:
+def condition_met(condition: Mapping[str, Any] | None, values: Mapping[str, Any]) -> bool:
     """Whether a display condition holds for the answers given so far.
 
     Conditions: ``{"question": code, "equals": x}``, ``{"question": code, "in": [x, ...]}``,
@@ -476,7 +477,7 @@ def _apply_profile(session: Session, response: Response, q: QuestionSpec, value:
     if profile == "district":
         response.district = value if isinstance(value, str) else None
     elif profile == "stakeholder_group":
-        round_ = session.get(Round, response.round_id)
+        round_ = response.round
         group = (
             session.scalar(
                 select(StakeholderGroup).where(
@@ -577,7 +578,7 @@ def withdraw_response(session: Session, slug: str, receipt_code: str, now: datet
     )
     if response is None:
         raise NotFound("no submitted response has this receipt code")
-    round_ = session.get(Round, response.round_id)
+    round_ = response.round
     consultation = round_.consultation
     if consultation.state != ConsultationState.OPEN or (
         consultation.closes_at is not None and now >= consultation.closes_at

@@ -52,6 +52,8 @@ def analysis_input(session: Session, question_id: int) -> AnalysisInput:
         raise InvalidState(f"questions of type {question.type} are not priority questions")
     survey = build_survey(session, question.round, question.round.consultation.default_language)
     spec = survey.question(question.code)
+    if spec is None:  # a question outside every section cannot be answered
+        raise NotFound("this question is not part of the questionnaire")
     rows = session.execute(
         select(
             Response.id,

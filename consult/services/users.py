@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from typing import cast
 
 from flask_security import SQLAlchemyUserDatastore, hash_password
 from sqlalchemy import func, select
@@ -48,8 +49,11 @@ def create_user(
     if taken is not None:
         raise Conflict(f"an account for {email} already exists")
     role_obj = datastore.find_or_create_role(name=role_name.value)
-    user = datastore.create_user(
-        email=_ascii_lower(email), password=hash_password(password), roles=[role_obj]
+    user = cast(
+        User,
+        datastore.create_user(
+            email=_ascii_lower(email), password=hash_password(password), roles=[role_obj]
+        ),
     )
     session.flush()
     session.add(
