@@ -151,7 +151,8 @@ def get_method(kind: str, name: str) -> Method:
         return _REGISTRY[(kind, name)]
     except KeyError:
         choices = ", ".join(methods_for(kind)) or "none"
-        raise KeyError(f"unknown method {name!r} for kind {kind!r} (choose from {choices})") from None
+        message = f"unknown method {name!r} for kind {kind!r} (choose from {choices})"
+        raise KeyError(message) from None
 
 
 def methods_for(kind: str) -> list[str]:
