@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -106,10 +107,128 @@ def create_user_command(email: str, role: str, password_stdin: bool) -> None:
         click.echo(f"Password (shown once): {password}")
 
 
+@click.group("consultation")
+def consultation_group() -> None:
+    """Import and export consultations (JSON) and questionnaires (XLSForm)."""
+
+
+@consultation_group.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--slug", default=None, help="Slug of the new consultation (default: from the file).")
+@click.option(
+    "--language",
+    default=None,
+    help="XLSForm: language code of label columns that name no language (default: en).",
+)
+@with_appcontext
+@one_line_errors
+def import_consultation_command(file: Path, slug: str | None, language: str | None) -> None:
+    """Create a draft consultation from FILE.xlsx (XLSForm) or FILE.json (a Consult export)."""
+    from flask import current_app
+
+    from consult.services.transfer import (
+        MAX_DOCUMENT_BYTES,
+        import_consultation,
+        parse_json_document,
+    )
+    from consult.services.xlsform import import_xlsform
+
+    data = _read_input(file, MAX_DOCUMENT_BYTES)
+    languages = list(current_app.config["LANGUAGES"])
+    suffix = file.suffix.lower()
+    if suffix == ".json" or (suffix != ".xlsx" and data.lstrip()[:1] == b"{"):
+        consultation, report = import_consultation(
+            db.session, parse_json_document(data), slug=slug, allowed_languages=languages
+        )
+    elif suffix == ".xlsx" or data.startswith(b"PK"):
+        consultation, report = import_xlsform(
+            db.session,
+            data,
+            slug=slug,
+            allowed_languages=languages,
+            language=language,
+            filename=file.name,
+        )
+    else:
+        raise CommandError(f"{file.name}: give an XLSForm (.xlsx) or a consultation export (.json)")
+    db.session.commit()
+    counts = report.counts
+    click.echo(
+        f"Created draft consultation {consultation.slug} ({counts.get('sections', 0)} sections, "
+        f"{counts.get('questions', 0)} questions; languages {', '.join(consultation.languages)})."
+    )
+    if not report.entries:
+        click.echo("Import report: everything was imported.")
+        return
+    click.echo(f"Import report: {len(report.entries)} thing(s) not imported as written:")
+    for entry in report.entries:
+        click.echo(f"  - {entry}")
+
+
+@consultation_group.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", default="json", help="json (whole consultation) or xlsform.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--round", "round_number", default=1, type=int, help="XLSForm: the round (1).")
+@with_appcontext
+@one_line_errors
+def export_consultation_command(
+    slug: str, fmt: str, output: Path | None, round_number: int
+) -> None:
+    """Write the consultation SLUG to a file: --format json|xlsform -o FILE."""
+    from consult.services.transfer import dump_document, export_consultation, find_consultation
+    from consult.services.xlsform_export import export_xlsform
+
+    if fmt not in ("json", "xlsform"):
+        raise CommandError(f"unknown format {fmt!r}: use json or xlsform")
+    if output is None:
+        raise CommandError("give the output file with -o FILE")
+    consultation = find_consultation(db.session, slug)
+    if fmt == "json":
+        data = dump_document(export_consultation(db.session, consultation)).encode("utf-8")
+        entries = []
+    else:
+        data, report = export_xlsform(db.session, consultation, round_number)
+        entries = report.entries
+    _write_output(output, data)
+    db.session.commit()
+    click.echo(f"Exported {slug} as {fmt} to {output}.")
+    for entry in entries:
+        click.echo(f"  - not exported: {entry}")
+
+
+def _read_input(path: Path, limit: int) -> bytes:
+    """The bytes of an input file, refusing missing, unreadable or oversized files in one line."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError:
+        raise CommandError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise CommandError(f"{path} is larger than {limit // 2**20} MB")
+    if not data.strip():
+        raise CommandError(f"{path} is empty")
+    return data
+
+
+def _write_output(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, so a failure leaves no half file."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        temporary.write_bytes(data)
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def init_app(app: Flask) -> None:
     """Register the app's commands."""
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
+    app.cli.add_command(consultation_group)
 
 
 def _create_app_or_exit() -> Flask:
