@@ -197,6 +197,129 @@ def export_consultation_command(
         click.echo(f"  - not exported: {entry}")
 
 
+@click.command("invite")
+@click.argument("slug")
+@click.option(
+    "--csv",
+    "csv_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Invitation list: organisation, contact, email, stakeholder group[, language, district].",
+)
+@click.option("--send", is_flag=True, help="E-mail each new invitation its link (MAIL_SERVER).")
+@click.option("--remind", is_flag=True, help="E-mail a new link to those who have not answered.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the personal links as CSV (UTF-8 with BOM) instead of printing them.",
+)
+@with_appcontext
+@one_line_errors
+def invite_command(
+    slug: str, csv_file: Path | None, send: bool, remind: bool, output: Path | None
+) -> None:
+    """Invite the people in --csv FILE to SLUG, or --remind those who have not answered.
+
+    Personal links exist only now: tokens are stored hashed, so keep the printed links or the
+    -o file. A reminder gives each person a new link; the earlier one stops working.
+    """
+    from datetime import UTC, datetime
+
+    from flask import current_app
+
+    from consult.services.invitation_csv import MAX_CSV_BYTES
+    from consult.services.invitations import (
+        create_invitations,
+        invitation_links_csv,
+        parse_invitation_csv,
+        send_invitations,
+        send_reminders,
+    )
+    from consult.services.mail import Mailer, MailSettings
+    from consult.services.transfer import find_consultation
+
+    if (csv_file is None) == (not remind):
+        raise CommandError("give either --csv FILE (new invitations) or --remind")
+    if remind and send:
+        raise CommandError("--send goes with --csv; --remind sends by itself")
+    config = current_app.config
+    settings = MailSettings.from_config(config) if (send or remind) else None
+    base_url = str(config["BASE_URL"])
+    consultation = find_consultation(db.session, slug)
+    now = datetime.now(UTC)
+    if remind:
+        assert settings is not None
+        with Mailer(settings) as mailer:
+            report = send_reminders(db.session, consultation, mailer, base_url, None, now)
+        _commit_with_links(output, invitation_links_csv(report.issued, base_url))
+        click.echo(
+            f"Reminded {report.sent} invitation(s) with new links; bounced {report.bounced}, "
+            f"failed {report.failed}."
+        )
+        _echo_problems(report.problems)
+        _echo_links(output, report.issued, base_url)
+        return
+    assert csv_file is not None
+    preview = parse_invitation_csv(consultation, _read_input(csv_file, MAX_CSV_BYTES))
+    for issue in preview.errors:
+        click.echo(f"{csv_file.name}: {issue}", err=True)
+    if preview.errors:
+        raise CommandError(
+            f"{len(preview.errors)} error(s) in {csv_file.name}: nothing was imported"
+        )
+    for issue in (*preview.notes, *preview.warnings):
+        click.echo(f"{csv_file.name}: {issue}")
+    issued = create_invitations(db.session, consultation, preview, None)
+    _commit_with_links(output, invitation_links_csv(issued, base_url))
+    click.echo(f"Created {len(issued)} invitation(s) to {slug}.")
+    _echo_links(output, issued, base_url)
+    if settings is None:
+        return
+    with Mailer(settings) as mailer:
+        report = send_invitations(db.session, consultation, issued, mailer, base_url, None, now)
+    db.session.commit()
+    click.echo(f"Sent {report.sent} e-mail(s); bounced {report.bounced}, failed {report.failed}.")
+    _echo_problems(report.problems)
+    if issued and report.failed == len(issued):
+        raise CommandError(
+            f"created {len(issued)} invitation(s), but no e-mail was sent: {report.problems[0][1]}"
+        )
+
+
+def _commit_with_links(output: Path | None, links: bytes) -> None:
+    """Write the links file (if asked), then commit; a failed commit removes the file."""
+    if output is not None:
+        try:
+            _write_output(output, links)
+        except CommandError:
+            db.session.rollback()
+            raise
+    try:
+        db.session.commit()
+    except BaseException:
+        if output is not None:
+            output.unlink(missing_ok=True)
+        raise
+
+
+def _echo_links(output: Path | None, issued: list[Any], base_url: str) -> None:
+    from consult.services.invitation_csv import personal_link
+
+    if output is not None:
+        if issued:
+            click.echo(f"Personal links written to {output} (they cannot be shown again).")
+        return
+    for invitation, token in issued:
+        click.echo(f"  {invitation.email}  {personal_link(base_url, token)}")
+
+
+def _echo_problems(problems: list[tuple[str, str]]) -> None:
+    for address, reason in problems:
+        click.echo(f"  - not sent to {address}: {reason}")
+
+
 def _read_input(path: Path, limit: int) -> bytes:
     """The bytes of an input file, refusing missing, unreadable or oversized files in one line."""
     try:
@@ -229,6 +352,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
     app.cli.add_command(consultation_group)
+    app.cli.add_command(invite_command)
 
 
 def _create_app_or_exit() -> Flask:

@@ -43,3 +43,15 @@ MAIL_SUPPRESS_SEND = True
 
 DEMO_RESPONSES = 123
 DEMO_SEED = 2019
+
+# Personal links in invitation e-mails and CSVs: <BASE_URL>/i/<token>
+BASE_URL = "http://127.0.0.1:5000"
+# Invitation e-mail through SMTP (plain, or STARTTLS with MAIL_USE_TLS); off while MAIL_SERVER
+# is None. Set the password in instance/config.py or CONSULT_MAIL_PASSWORD, never here.
+MAIL_SERVER: str | None = None
+MAIL_PORT = 25
+MAIL_USE_TLS = False
+MAIL_USERNAME: str | None = None
+MAIL_PASSWORD: str | None = None
+MAIL_DEFAULT_SENDER: str | None = None
+MAIL_TIMEOUT = 30  # seconds per SMTP operation
