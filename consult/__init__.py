@@ -36,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _refuse_development_secrets(app)
 
     from consult import cli, errors, extensions, i18n, security, web
+    from consult.services import audit  # noqa: F401  (makes audit events append-only)
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(

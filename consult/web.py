@@ -42,5 +42,8 @@ def healthz() -> tuple[dict, int] | tuple[dict, int, dict]:
 
 
 def init_app(app: Flask) -> None:
-    """Register the site blueprint."""
+    """Register the site blueprint and the participant pages."""
+    from consult import participate
+
     app.register_blueprint(bp)
+    participate.init_app(app)

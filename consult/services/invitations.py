@@ -27,7 +27,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consult.models import (
-    AuditEvent,
     Consultation,
     ConsultationState,
     Invitation,
@@ -35,6 +34,7 @@ from consult.models import (
     Participation,
     User,
 )
+from consult.services.audit import record
 from consult.services.consultations import localized
 from consult.services.errors import Conflict, InvalidState, ServiceError
 from consult.services.invitation_csv import (
@@ -323,14 +323,5 @@ def _audit(
     details: dict[str, Any],
     invitation: Invitation | None = None,
 ) -> None:
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            consultation_id=consultation.id,
-            action=action,
-            object_type="invitation" if invitation is not None else "consultation",
-            object_id=invitation.id if invitation is not None else consultation.id,
-            details=details,
-        )
-    )
-    session.flush()
+    obj = invitation if invitation is not None else consultation
+    record(session, actor, action, obj, consultation, **details)

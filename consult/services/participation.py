@@ -432,6 +432,7 @@ def save_page(
     Raises ``InvalidState`` when the response was already submitted or withdrawn.
     """
     response = access.response
+    _lock(session, response)
     _ensure_in_progress(response)
     values = stored_values(session, survey, response)
     skip = prefilled_questions(access)
@@ -515,6 +516,7 @@ def submit_response(session: Session, access: Access, survey: Survey, now: datet
     dropped. In anonymous mode the response is unlinked from its invitation.
     """
     response = access.response
+    _lock(session, response)
     if response.state == ResponseState.SUBMITTED:
         return response.receipt_code
     _ensure_in_progress(response)
@@ -572,6 +574,7 @@ def withdraw_response(session: Session, slug: str, receipt_code: str, now: datet
                 Response.receipt_code == code,
                 Response.state == ResponseState.SUBMITTED,
             )
+            .with_for_update(of=Response)
         )
         if code
         else None
@@ -591,6 +594,13 @@ def withdraw_response(session: Session, slug: str, receipt_code: str, now: datet
     response.stakeholder_group_id = None
     response.district = None
     session.flush()
+
+
+def _lock(session: Session, response: Response) -> None:
+    """Reload the response under a row lock (PostgreSQL ``FOR UPDATE``), so a page saved in one
+    tab cannot change a response that another tab is submitting. SQLite transactions already
+    hold the write lock (``BEGIN IMMEDIATE``)."""
+    session.refresh(response, with_for_update=True)
 
 
 def _ensure_in_progress(response: Response) -> None:

@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from consult.models import (
     AnonymityMode,
-    AuditEvent,
     Consultation,
     ConsultationState,
     Item,
@@ -42,6 +41,7 @@ from consult.models import (
     User,
 )
 from consult.questions import type_names
+from consult.services.audit import record
 from consult.services.errors import Conflict, NotFound, ServiceError
 
 FORMAT = "consult.consultation"
@@ -130,17 +130,7 @@ def audit(
     details: dict[str, Any],
 ) -> None:
     """Record an import or export in the audit log."""
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            consultation_id=consultation.id,
-            action=action,
-            object_type="consultation",
-            object_id=consultation.id,
-            details=details,
-        )
-    )
-    session.flush()
+    record(session, actor, action, consultation, **details)
 
 
 def find_consultation(session: Session, slug: str) -> Consultation:
@@ -183,6 +173,13 @@ def export_consultation(
     session: Session, consultation: Consultation, actor: User | None = None
 ) -> dict[str, Any]:
     """The consultation as a JSON-ready document; records a ``consultation.export`` event."""
+    document = consultation_document(consultation)
+    audit(session, consultation, "consultation.export", actor, {"format": "json"})
+    return document
+
+
+def consultation_document(consultation: Consultation) -> dict[str, Any]:
+    """The consultation as a JSON-ready document (records nothing)."""
     langs = list(consultation.languages)
     objective_code = {o.id: o.code for o in consultation.objectives}
     rounds = sorted(consultation.rounds, key=lambda r: r.number)
@@ -237,7 +234,6 @@ def export_consultation(
             for r in rounds
         ],
     }
-    audit(session, consultation, "consultation.export", actor, {"format": "json"})
     return document
 
 
@@ -314,6 +310,18 @@ def import_consultation(
     Raises ``InvalidDocument`` naming the JSON path of the first problem, ``Conflict`` if the
     slug is taken. Flushes, never commits; records a ``consultation.import`` event.
     """
+    consultation, report = build_consultation(session, data, slug, allowed_languages)
+    audit(session, consultation, "consultation.import", actor, report.as_dict())
+    return consultation, report
+
+
+def build_consultation(
+    session: Session,
+    data: Any,
+    slug: str | None = None,
+    allowed_languages: Sequence[str] | None = None,
+) -> tuple[Consultation, TransferReport]:
+    """``import_consultation`` without the audit event (for a copy, which records its own)."""
     doc = _Validator(allowed_languages).document(data)
     info = doc["consultation"]
     consultation = Consultation(
@@ -371,7 +379,6 @@ def import_consultation(
         if r["previous_round"] is not None:
             rounds[r["number"]].previous_round_id = rounds[r["previous_round"]].id
     report = TransferReport(format="json", counts=count_questionnaire(consultation))
-    audit(session, consultation, "consultation.import", actor, report.as_dict())
     return consultation, report
 
 

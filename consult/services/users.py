@@ -10,7 +10,8 @@ from flask_security import SQLAlchemyUserDatastore, hash_password
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from consult.models import AuditEvent, RoleName, User
+from consult.models import RoleName, User
+from consult.services.audit import record
 from consult.services.errors import Conflict, ServiceError
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,16 +57,7 @@ def create_user(
         ),
     )
     session.flush()
-    session.add(
-        AuditEvent(
-            actor_id=actor.id if actor else None,
-            action="user.create",
-            object_type="user",
-            object_id=user.id,
-            details={"role": role_name.value},
-        )
-    )
-    session.flush()
+    record(session, actor, "user.create", user, role=role_name.value)
     return user
 
 

@@ -122,3 +122,50 @@ def demo_consultation(session: Any) -> Consultation:
     session.add(consultation)
     session.commit()
     return consultation
+
+
+def _serve(app: Any) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def csrf_live_server(migrated_url: str) -> Iterator[str]:
+    """Like ``live_server``, with CSRF protection on as in production (participant pages)."""
+    yield from _serve(make_test_app(migrated_url, WTF_CSRF_ENABLED=True))
+
+
+@pytest.fixture
+def participant_page(browser: Any, csrf_live_server: str) -> Iterator[Callable[..., Any]]:
+    """Open a page on the CSRF-checking server in a fresh context.
+
+    ``participant_page(locale="ar", javascript=False, width=360)``.
+    """
+    contexts = []
+
+    def open_page(
+        *, width: int = 1280, height: int = 900, locale: str = "en-US", javascript: bool = True
+    ) -> Any:
+        context = browser.new_context(
+            base_url=csrf_live_server,
+            viewport={"width": width, "height": height},
+            locale=locale,
+            reduced_motion="reduce",
+            java_script_enabled=javascript,
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
