@@ -53,12 +53,9 @@ def load_demo(session: Session, responses: int = 123, seed: int = 2019) -> DemoR
     """
     if not 0 <= responses <= MAX_DEMO_RESPONSES:
         raise ServiceError(f"--responses must be between 0 and {MAX_DEMO_RESPONSES}")
-    existing = session.scalar(select(Consultation).where(Consultation.slug == c.SLUG))
-    if existing is not None:
-        count = session.scalar(
-            select(func.count(Response.id)).join(Round).where(Round.consultation_id == existing.id)
-        )
-        return DemoResult(created=False, slug=c.SLUG, responses=int(count or 0))
+    loaded = existing_demo(session, c.SLUG)
+    if loaded is not None:
+        return loaded
     consultation = _build_consultation()
     session.add(consultation)
     session.flush()
@@ -66,20 +63,31 @@ def load_demo(session: Session, responses: int = 123, seed: int = 2019) -> DemoR
     return DemoResult(created=True, slug=c.SLUG, responses=responses)
 
 
-def _scale_options(labels: list[dict[str, str]]) -> list[Option]:
+def existing_demo(session: Session, slug: str) -> DemoResult | None:
+    """What is there when a demo with ``slug`` was loaded already (None when it was not)."""
+    existing = session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if existing is None:
+        return None
+    count = session.scalar(
+        select(func.count(Response.id)).join(Round).where(Round.consultation_id == existing.id)
+    )
+    return DemoResult(created=False, slug=slug, responses=int(count or 0))
+
+
+def scale_options(labels: list[dict[str, str]], dont_know: dict[str, str]) -> list[Option]:
+    """Labelled scale points 1..N, then "don't know"."""
     options = [
         Option(code=str(i), position=i, value=float(i), label=label)
         for i, label in enumerate(labels, start=1)
     ]
-    options.append(
-        Option(code="dont_know", position=len(labels) + 1, value=None, label=c.DONT_KNOW)
-    )
+    options.append(Option(code="dont_know", position=len(labels) + 1, value=None, label=dont_know))
     return options
 
 
-def _build_consultation() -> Consultation:
+def demo_consultation(slug: str, texts: dict[str, dict[str, str]]) -> Consultation:
+    """An open, open-link demo consultation in tr/en/ar with the action plan's objectives."""
     consultation = Consultation(
-        slug=c.SLUG,
+        slug=slug,
         state=ConsultationState.OPEN,
         languages=list(c.LANGUAGES),
         default_language=c.DEFAULT_LANGUAGE,
@@ -87,13 +95,18 @@ def _build_consultation() -> Consultation:
         open_link=True,
         is_demo=True,
         min_group_size=5,
-        **c.CONSULTATION,
+        **texts,
     )
-    objectives = {
-        code: Objective(code=code, position=i, title=title)
+    consultation.objectives = [
+        Objective(code=code, position=i, title=title)
         for i, (code, title) in enumerate(c.OBJECTIVES)
-    }
-    consultation.objectives = list(objectives.values())
+    ]
+    return consultation
+
+
+def _build_consultation() -> Consultation:
+    consultation = demo_consultation(c.SLUG, c.CONSULTATION)
+    objectives = {o.code: o for o in consultation.objectives}
     actions = [
         Item(code=code, kind=ItemKind.ACTION, objective=objectives[obj], position=i, label=label)
         for i, (code, obj, label) in enumerate(c.ACTIONS)
@@ -161,7 +174,7 @@ def _build_consultation() -> Consultation:
             2,
             required=True,
             settings={"scale_min": 1, "scale_max": 5, "dont_know": True},
-            options=_scale_options(c.SEVERITY_SCALE),
+            options=scale_options(c.SEVERITY_SCALE, c.DONT_KNOW),
             question_items=items_of(challenges),
         ),
         question(
@@ -171,7 +184,7 @@ def _build_consultation() -> Consultation:
             3,
             required=True,
             settings={"scale_min": 1, "scale_max": 5, "dont_know": True},
-            options=_scale_options(c.PRIORITY_SCALE),
+            options=scale_options(c.PRIORITY_SCALE, c.DONT_KNOW),
             question_items=items_of(actions),
         ),
         question(

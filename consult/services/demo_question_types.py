@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from consult.demo import content
 from consult.demo import question_types as qt
 from consult.models import (
-    AnonymityMode,
     Consultation,
-    ConsultationState,
     Item,
     ItemKind,
-    Objective,
     Option,
     Question,
     QuestionItem,
-    Response,
     Round,
     RoundState,
     Section,
 )
-from consult.services.demo import DemoResult
+from consult.services.demo import DemoResult, demo_consultation, existing_demo, scale_options
 
 
 def load_question_types_demo(session: Session) -> DemoResult:
@@ -31,46 +26,17 @@ def load_question_types_demo(session: Session) -> DemoResult:
     It has no responses. If a consultation with its slug exists, nothing changes and ``created``
     is False. Flushes, never commits: the caller commits once.
     """
-    existing = session.scalar(select(Consultation).where(Consultation.slug == qt.SLUG))
-    if existing is not None:
-        count = session.scalar(
-            select(func.count(Response.id)).join(Round).where(Round.consultation_id == existing.id)
-        )
-        return DemoResult(created=False, slug=qt.SLUG, responses=int(count or 0))
+    loaded = existing_demo(session, qt.SLUG)
+    if loaded is not None:
+        return loaded
     session.add(_build_consultation())
     session.flush()
     return DemoResult(created=True, slug=qt.SLUG, responses=0)
 
 
-def _scale_options(labels: list[dict[str, str]]) -> list[Option]:
-    """Labelled points 1..N, then "don't know"."""
-    options = [
-        Option(code=str(i), position=i, value=float(i), label=label)
-        for i, label in enumerate(labels, start=1)
-    ]
-    options.append(
-        Option(code="dont_know", position=len(labels) + 1, value=None, label=qt.DONT_KNOW)
-    )
-    return options
-
-
 def _build_consultation() -> Consultation:
-    consultation = Consultation(
-        slug=qt.SLUG,
-        state=ConsultationState.OPEN,
-        languages=list(qt.LANGUAGES),
-        default_language=qt.DEFAULT_LANGUAGE,
-        anonymity=AnonymityMode.CONFIDENTIAL,
-        open_link=True,
-        is_demo=True,
-        min_group_size=5,
-        **qt.CONSULTATION,
-    )
-    objectives = {
-        code: Objective(code=code, position=i, title=title)
-        for i, (code, title) in enumerate(content.OBJECTIVES)
-    }
-    consultation.objectives = list(objectives.values())
+    consultation = demo_consultation(qt.SLUG, qt.CONSULTATION)
+    objectives = {o.code: o for o in consultation.objectives}
     action_of = {code: (objective, label) for code, objective, label in content.ACTIONS}
     challenge_of = dict(content.CHALLENGES)
     items = {
@@ -109,7 +75,7 @@ def _build_consultation() -> Consultation:
             settings=dict(spec.get("settings", {})),
             display_condition=spec.get("display_condition"),
             options=(
-                _scale_options(spec["scale"])
+                scale_options(spec["scale"], qt.DONT_KNOW)
                 if "scale" in spec
                 else [
                     Option(code=code, position=i, label=label)
