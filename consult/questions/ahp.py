@@ -52,9 +52,6 @@ class Ahp(QuestionType):
     template = "questions/ahp.html"
     needs_design = True
 
-    def task_field(self, q: QuestionSpec, task: int) -> str:
-        return f"{q.field}-t{task}"
-
     def field_id(self, q: QuestionSpec) -> str:
         return f"{self.task_field(q, 0)}-{CHOICES[0]}"
 

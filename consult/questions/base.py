@@ -125,6 +125,15 @@ class QuestionType:
     needs_design: ClassVar[bool] = False  # pairwise and best-worst draw tasks per response
 
     # --- form ---------------------------------------------------------------------------
+    def row_field(self, q: QuestionSpec, item_code: str) -> str:
+        """The form field of one item's row (matrix, ranking, points)."""
+        return f"{q.field}-{item_code}"
+
+    def task_field(self, q: QuestionSpec, task: int, part: str | None = None) -> str:
+        """The form field of one comparison task (pairwise, best-worst, AHP)."""
+        name = f"{q.field}-t{task}"
+        return f"{name}-{part}" if part else name
+
     def field_id(self, q: QuestionSpec) -> str:
         """Id of the first control (the error summary links here)."""
         return q.field

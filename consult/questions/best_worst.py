@@ -35,9 +35,6 @@ class BestWorst(QuestionType):
     template = "questions/best_worst.html"
     needs_design = True
 
-    def task_field(self, q: QuestionSpec, task: int, end: str) -> str:
-        return f"{q.field}-t{task}-{end}"
-
     def field_id(self, q: QuestionSpec) -> str:
         return f"{self.task_field(q, 0, BEST)}-0"
 

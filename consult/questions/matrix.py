@@ -19,9 +19,6 @@ class Matrix(QuestionType):
     analysis_kind = "rating"
     template = "questions/matrix.html"
 
-    def row_field(self, q: QuestionSpec, item_code: str) -> str:
-        return f"{q.field}-{item_code}"
-
     def field_id(self, q: QuestionSpec) -> str:
         points = scale_points(q)
         if not q.items or not points:

@@ -34,9 +34,6 @@ class Pairwise(QuestionType):
     template = "questions/pairwise.html"
     needs_design = True
 
-    def task_field(self, q: QuestionSpec, task: int) -> str:
-        return f"{q.field}-t{task}"
-
     def field_id(self, q: QuestionSpec) -> str:
         return f"{self.task_field(q, 0)}-a"
 

@@ -35,9 +35,6 @@ class Points(QuestionType):
     analysis_kind = "points"
     template = "questions/points.html"
 
-    def row_field(self, q: QuestionSpec, item_code: str) -> str:
-        return f"{q.field}-{item_code}"
-
     def field_id(self, q: QuestionSpec) -> str:
         return self.row_field(q, q.items[0].code) if q.items else q.field
 

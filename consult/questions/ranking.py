@@ -36,9 +36,6 @@ class Ranking(QuestionType):
     analysis_kind = "ranking"
     template = "questions/ranking.html"
 
-    def row_field(self, q: QuestionSpec, item_code: str) -> str:
-        return f"{q.field}-{item_code}"
-
     def field_id(self, q: QuestionSpec) -> str:
         return self.row_field(q, q.items[0].code) if q.items else q.field
 
