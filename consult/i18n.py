@@ -6,7 +6,8 @@ The language of a request is, in order:
    ignored: ``AR``, ``ar-EG`` and ``ar_EG`` all mean ``ar``); it is remembered in the session;
 2. the language remembered in the session;
 3. the best match of the browser's ``Accept-Language`` among ``LANGUAGES``;
-4. ``BABEL_DEFAULT_LOCALE``.
+4. on participant pages, the consultation's default language;
+5. ``BABEL_DEFAULT_LOCALE``.
 
 An unknown ``lang`` (``?lang=xx``, ``?lang=``, garbage) is ignored silently: the page is served
 in the language the visitor would have had without it, nothing is stored and no error is shown.
@@ -21,13 +22,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel import Locale
-from flask import Flask, Response, current_app, has_request_context, request, session
+from flask import Flask, Response, current_app, g, has_request_context, request, session
 from flask_babel import get_locale, refresh
 
 from consult.extensions import babel
 from consult.services.consultations import localized
 
 SESSION_KEY = "lang"
+FALLBACK_KEY = "fallback_language"
 QUERY_ARG = "lang"
 
 
@@ -49,7 +51,8 @@ def normalize_language(raw: str | None, supported: Iterable[str]) -> str | None:
 
 
 def select_locale() -> str:
-    """Flask-Babel's ``locale_selector``: query argument, session, Accept-Language, default."""
+    """Flask-Babel's ``locale_selector``: query argument, session, Accept-Language, then the
+    consultation's default language on participant pages, then ``BABEL_DEFAULT_LOCALE``."""
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not has_request_context():
         return default
@@ -60,7 +63,18 @@ def select_locale() -> str:
     stored = session.get(SESSION_KEY)
     if stored in supported:
         return stored
-    return request.accept_languages.best_match(supported) or default
+    fallback = g.get(FALLBACK_KEY)
+    return request.accept_languages.best_match(supported) or (
+        fallback if fallback in supported else default
+    )
+
+
+def prefer_fallback_language(code: str | None) -> None:
+    """Use ``code`` (a consultation's default language) when nothing else chose a language.
+
+    Call it before anything is translated in the request (a URL value preprocessor does).
+    """
+    g.setdefault(FALLBACK_KEY, code)
 
 
 def remember_language() -> None:

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response as HttpResponse
 
 from consult.errors import handle_http_exception, render_error
 from consult.extensions import db
-from consult.i18n import current_language
+from consult.i18n import current_language, prefer_fallback_language
 from consult.models import ResponseState, utcnow
 from consult.participate import pages
 from consult.participate.forms import ConsentForm, PageForm, WithdrawForm
@@ -46,6 +46,7 @@ from consult.services.participation import (
     access_by_resume_token,
     build_survey,
     current_round,
+    default_language_for,
     is_accepting,
     missing_required,
     open_consultation_for_link,
@@ -64,10 +65,32 @@ bp = Blueprint("participate", __name__)
 flow = Blueprint("flow", __name__)  # registered twice: RESUME (/r/<token>) and INVITE (/i/<token>)
 RESUME, INVITE = "resume", "invite"
 
+
+@bp.url_value_preprocessor
+def _consultation_language_by_slug(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Without another choice, open-link pages speak the consultation's default language."""
+    slug = (values or {}).get("slug")
+    if isinstance(slug, str) and _plausible_slug(slug):
+        prefer_fallback_language(default_language_for(db.session, slug=slug))
+
+
+@flow.url_value_preprocessor
+def _consultation_language_by_token(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """Without another choice, survey pages speak the consultation's default language."""
+    token = (values or {}).get("token")
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
+        return
+    if request.blueprint == INVITE:
+        prefer_fallback_language(default_language_for(db.session, invitation_token=token))
+    else:
+        prefer_fallback_language(default_language_for(db.session, resume_token=token))
+
+
 CONSENT_KEY = "consented"  # session: ids of invitation responses whose participant agreed
 RECEIPTS_KEY = "receipts"  # session: receipts of invitation responses sent from this browser
 REMEMBER_AT_MOST = 20
 MAX_SLUG = 80  # the length of Consultation.slug
+MAX_TOKEN = 128  # tokens are 43 characters; anything much longer is not one
 CSRF_FAILED = "participate_csrf_failed"  # flag on g: the view re-renders, it changes nothing
 
 NO_CONSULTATION = _l(

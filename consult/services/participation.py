@@ -170,6 +170,34 @@ def build_survey(session: Session, round_: Round, language: str) -> Survey:
     )
 
 
+def default_language_for(
+    session: Session,
+    *,
+    slug: str | None = None,
+    invitation_token: str | None = None,
+    resume_token: str | None = None,
+) -> str | None:
+    """The default language of the consultation a participant URL belongs to (None if unknown).
+
+    The interface falls back to it when neither ``?lang``, the session nor Accept-Language
+    chose a language.
+    """
+    query = select(Consultation.default_language)
+    if slug is not None:
+        query = query.where(Consultation.slug == slug)
+    elif invitation_token:
+        query = query.join(Invitation).where(Invitation.token_hash == hash_token(invitation_token))
+    elif resume_token:
+        query = (
+            query.join(Round, Round.consultation_id == Consultation.id)
+            .join(Response, Response.round_id == Round.id)
+            .where(Response.resume_token_hash == hash_token(resume_token))
+        )
+    else:
+        return None
+    return session.scalar(query.limit(1))
+
+
 def response_language(consultation: Consultation, ui_language: str) -> str:
     """The consultation language to show: the interface language if offered, else the default."""
     return ui_language if ui_language in consultation.languages else consultation.default_language
