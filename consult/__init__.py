@@ -35,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _check_languages(app)
     _refuse_development_secrets(app)
 
-    from consult import cli, errors, extensions, i18n, security, web
+    from consult import cli, errors, extensions, facilitator, i18n, security, web
     from consult.services import audit  # noqa: F401  (makes audit events append-only)
 
     extensions.db.init_app(app)
@@ -45,7 +45,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.csrf.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    extensions.limiter.init_app(app)
     web.init_app(app)
+    facilitator.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

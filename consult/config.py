@@ -32,6 +32,7 @@ SECURITY_TRACKABLE = True
 SECURITY_TWO_FACTOR = True
 SECURITY_TWO_FACTOR_ENABLED_METHODS = ["authenticator"]
 SECURITY_TOTP_ISSUER = "Consult"
+ADMIN_TWO_FACTOR_REQUIRED = True  # admins without an authenticator app are sent to set one up
 SECURITY_TOTP_SECRETS = {"1": "dev-only-totp-secret"}
 SECURITY_RETURN_GENERIC_RESPONSES = True  # no user enumeration
 SECURITY_URL_PREFIX = "/account"
@@ -40,6 +41,12 @@ SECURITY_SEND_REGISTER_EMAIL = False
 SECURITY_USERNAME_ENABLE = False
 SECURITY_I18N_DIRNAME = ["builtin", "translations"]
 MAIL_SUPPRESS_SEND = True
+
+# Sign-in throttling (Flask-Limiter). memory:// counts per process: use Redis
+# (redis://127.0.0.1:6379) when several workers or machines serve.
+RATELIMIT_STORAGE_URI = "memory://"
+RATELIMIT_HEADERS_ENABLED = True  # Retry-After on 429
+LOGIN_RATE_LIMIT = "10/minute"  # sign-in attempts (POST /account/login) per IP address
 
 DEMO_RESPONSES = 123
 DEMO_SEED = 2019

@@ -1,0 +1,52 @@
+"""Staff sign-in around Flask-Security: throttling, a real logout, two-factor for admins.
+
+- ``POST /account/login`` is limited per IP address to ``LOGIN_RATE_LIMIT`` (Flask-Limiter);
+  a breach gives the 429 page with ``Retry-After``.
+- Sessions are signed cookies, so logging out only forgets the cookie in *this* browser: a copy
+  of the old cookie would still work. Logout therefore changes the user's ``fs_uniquifier``,
+  which invalidates every session and remember cookie of that account (all its devices).
+- ``ADMIN_TWO_FACTOR_REQUIRED`` (default on): an admin without two-factor sign-in is sent to
+  the two-factor setup page from every staff page until it is set up.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, current_app
+from flask_login import user_logged_out
+
+from consult.extensions import db, limiter
+from consult.models import User
+from consult.security import user_datastore
+from consult.services.permissions import is_admin
+
+LOGIN_ENDPOINT = "security.login"
+
+
+def login_rate_limit() -> str:
+    """The configured limit of sign-in attempts per IP address (``LOGIN_RATE_LIMIT``)."""
+    return str(current_app.config.get("LOGIN_RATE_LIMIT", "10/minute"))
+
+
+def needs_two_factor_setup(user: Any) -> bool:
+    """Whether ``user`` is an admin who must set up two-factor sign-in before going on."""
+    return (
+        bool(current_app.config["ADMIN_TWO_FACTOR_REQUIRED"])
+        and is_admin(user)
+        and not user.tf_primary_method
+    )
+
+
+def _end_all_sessions(_app: Flask, user: Any = None, **_extra: Any) -> None:
+    """On logout, invalidate the user's session cookies everywhere (see the module docstring)."""
+    if isinstance(user, User):
+        user_datastore.set_uniquifier(user)
+        db.session.commit()
+
+
+def init_app(app: Flask) -> None:
+    """Throttle the sign-in form and make logout end the session for good."""
+    view = app.view_functions[LOGIN_ENDPOINT]
+    app.view_functions[LOGIN_ENDPOINT] = limiter.limit(login_rate_limit, methods=["POST"])(view)
+    user_logged_out.connect(_end_all_sessions, app)
