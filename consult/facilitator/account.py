@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app
-from flask_login import user_logged_out
+from flask import Flask, current_app, flash, redirect, request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, user_logged_out
+from flask_security import url_for_security
 
 from consult.extensions import db, limiter
 from consult.models import User
@@ -36,6 +39,16 @@ def needs_two_factor_setup(user: Any) -> bool:
         and is_admin(user)
         and not user.tf_primary_method
     )
+
+
+def staff_only() -> ResponseReturnValue | None:
+    """``before_request`` of staff blueprints: sign-in first; admins set up two-factor first."""
+    if not current_user.is_authenticated:
+        return redirect(url_for_security("login", next=request.full_path.rstrip("?")))
+    if needs_two_factor_setup(current_user):
+        flash(_l("Administrators must set up two-factor sign-in first."), "info")
+        return redirect(url_for_security("two_factor_setup"))
+    return None
 
 
 def _end_all_sessions(_app: Flask, user: Any = None, **_extra: Any) -> None:

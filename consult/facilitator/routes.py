@@ -18,12 +18,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_security import url_for_security
 from sqlalchemy import select
 
 from consult.errors import render_error
 from consult.extensions import db
-from consult.facilitator.account import needs_two_factor_setup
+from consult.facilitator.account import staff_only
 from consult.facilitator.forms import TransitionForm
 from consult.models import Consultation, ConsultationState, utcnow
 from consult.services import audit, lifecycle, monitoring, permissions
@@ -84,15 +83,7 @@ def _summary(c: Consultation) -> Summary:
     )
 
 
-@bp.before_request
-def _staff_only() -> ResponseReturnValue | None:
-    """Sign-in first; admins set up two-factor sign-in before anything else."""
-    if not current_user.is_authenticated:
-        return redirect(url_for_security("login", next=request.full_path.rstrip("?")))
-    if needs_two_factor_setup(current_user):
-        flash(_l("Administrators must set up two-factor sign-in first."), "info")
-        return redirect(url_for_security("two_factor_setup"))
-    return None
+bp.before_request(staff_only)
 
 
 @bp.errorhandler(Forbidden)

@@ -20,6 +20,12 @@ pytestmark = [pytest.mark.db, pytest.mark.filterwarnings(FS_TUPLE_CHOICES)]
 PREFIXES = ("/manage", "/account")
 _, ADM, FAC, OTH, ANA, OUT = ROLES
 
+_P = "/manage/consultations/<slug>"
+_S = _P + "/questionnaire/sections/<section_id>"
+_Q = _P + "/questionnaire/questions/<question_id>"
+_OK = (302, 200, 200, 403, 403, 403)
+_ID = (302, 404, 404, 403, 403, 403)
+
 # (method, rule) -> (status for anonymous, admin, facilitator of A, facilitator of B,
 #                     analyst member of A, analyst member of nothing). <slug> is A.
 EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
@@ -45,6 +51,24 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("GET", "/account/tf-select"): (302, 302, 302, 302, 302, 302),
     ("POST", "/account/tf-select"): (302, 302, 302, 302, 302, 302),
     ("GET", "/account/fs-static/<path:filename>"): (404, 404, 404, 404, 404, 404),
+    # the questionnaire builder (ids of another consultation's sections/questions are 404)
+    ("GET", f"{_P}/questionnaire"): _OK,
+    ("GET", f"{_P}/questionnaire/sections/new"): _OK,
+    ("POST", f"{_P}/questionnaire/sections/new"): (302, 422, 422, 403, 403, 403),
+    ("GET", f"{_S}/edit"): _ID,
+    ("POST", f"{_S}/edit"): _ID,
+    ("GET", f"{_S}/delete"): _ID,
+    ("POST", f"{_S}/delete"): _ID,
+    ("POST", f"{_S}/move"): _ID,
+    ("GET", f"{_S}/questions/new"): _ID,
+    ("POST", f"{_S}/questions/new"): _ID,
+    ("GET", f"{_Q}/edit"): _ID,
+    ("POST", f"{_Q}/edit"): _ID,
+    ("GET", f"{_Q}/delete"): _ID,
+    ("POST", f"{_Q}/delete"): _ID,
+    ("POST", f"{_Q}/move"): _ID,
+    ("GET", f"{_P}/translations"): _OK,
+    ("GET", f"{_P}/preview"): _OK,
 }
 ARGUMENTS = {"slug": "migration-action-plan", "token": "not-a-token", "filename": "missing.js"}
 
