@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from consult.models import (
     AnonymityMode,
+    Answer,
     AuditEvent,
     Consultation,
     ConsultationState,
@@ -342,6 +343,10 @@ def test_an_answered_question_keeps_its_type_options_and_items(session):
 
 def test_an_unanswered_question_may_change(session, question_types):
     question = question_types.rounds[0].questions[0]
+    assert not session.scalar(
+        select(func.count(Answer.id)).where(Answer.question_id == question.id)
+    )
+    # no answers yet: changing the type and removing every option is allowed (no exception)
     lc.check_question_change(
         session,
         question,
