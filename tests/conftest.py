@@ -64,8 +64,12 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_name: str) -> 
         engine.dispose()
 
 
+_created_apps: list[Flask] = []
+
+
 def make_test_app(database_url: str, **overrides: object) -> Flask:
-    """An app configured for tests on ``database_url``."""
+    """An app configured for tests on ``database_url`` (its pooled connections are closed after
+    the test, so no connection is left for the garbage collector to find open)."""
     config: dict[str, object] = {
         "TESTING": True,
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -75,7 +79,21 @@ def make_test_app(database_url: str, **overrides: object) -> Flask:
         "SERVER_NAME": None,
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    _created_apps.append(app)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _close_pooled_connections() -> Iterator[None]:
+    """Dispose the engines of the apps a test created (psycopg warns about open connections
+    that are garbage-collected, and warnings are errors)."""
+    yield
+    while _created_apps:
+        application = _created_apps.pop()
+        with application.app_context():
+            for engine in db.engines.values():
+                engine.dispose()
 
 
 @pytest.fixture(scope="session")
