@@ -13,7 +13,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from consult.builder import forms
 from consult.errors import render_error
@@ -45,11 +44,7 @@ def _not_found(_error: NotFound) -> ResponseReturnValue:
 
 def _load(slug: str) -> Consultation:
     """The consultation ``slug`` if the user may edit it (404, or 403)."""
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None:
-        raise NotFound("no such consultation")
-    permissions.require(current_user, permissions.Action.EDIT, consultation)
-    return consultation
+    return permissions.consultation_for(db.session, current_user, slug, permissions.Action.EDIT)
 
 
 def _as_id(raw: str) -> int:

@@ -18,7 +18,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
 
 from consult.errors import render_error
 from consult.extensions import db
@@ -100,11 +99,7 @@ def _not_found(_error: NotFound) -> ResponseReturnValue:
 
 def _load(slug: str, action: permissions.Action = permissions.Action.VIEW) -> Consultation:
     """The consultation ``slug`` if the user may do ``action`` with it (404, or 403)."""
-    consultation = db.session.scalar(select(Consultation).where(Consultation.slug == slug))
-    if consultation is None:
-        raise NotFound("no such consultation")
-    permissions.require(current_user, action, consultation)
-    return consultation
+    return permissions.consultation_for(db.session, current_user, slug, action)
 
 
 @bp.get("/")

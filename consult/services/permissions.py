@@ -13,9 +13,10 @@ import enum
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
 
 from consult.models import Consultation, Membership, MembershipRole, RoleName, User
-from consult.services.errors import Forbidden
+from consult.services.errors import Forbidden, NotFound
 
 
 class Action(enum.StrEnum):
@@ -97,6 +98,18 @@ def require(user: Any, action: Action, consultation: Consultation) -> None:
     """Raise ``Forbidden`` unless ``user`` may do ``action`` with ``consultation``."""
     if not can(user, action, consultation):
         raise Forbidden(_MESSAGES[Action(action)])
+
+
+def consultation_for(session: Session, user: Any, slug: str, action: Action) -> Consultation:
+    """The consultation ``slug`` if ``user`` may do ``action`` with it.
+
+    Raises ``NotFound`` when there is no such consultation and ``Forbidden`` otherwise.
+    """
+    consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
+    if consultation is None:
+        raise NotFound("no such consultation")
+    require(user, action, consultation)
+    return consultation
 
 
 def require_admin(user: Any) -> None:
