@@ -1,0 +1,3 @@
+"""Analyst routes: exports."""
+
+from __future__ import annotations

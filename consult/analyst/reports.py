@@ -1,0 +1,3 @@
+"""Analyst routes: reports."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Analyst routes: results."""
+
+from __future__ import annotations
