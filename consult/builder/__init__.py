@@ -9,5 +9,7 @@ from consult.builder.routes import bp
 
 
 def init_app(app: Flask) -> None:
-    """Register the builder blueprint."""
+    """Register the builder blueprint and its route modules."""
+    from consult.builder import lists  # noqa: F401  (registers routes)
+
     app.register_blueprint(bp)

@@ -25,6 +25,8 @@ from wtforms.validators import AnyOf, InputRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from consult.questions import type_names
+from consult.services.concurrency import fingerprint
+from consult.services.lists import TEXT_FIELDS, EntryInput, EntryKind
 from consult.services.questionnaire import (
     ITEM_TYPES,
     OPTION_TYPES,
@@ -48,6 +50,18 @@ class FormInputError(ValueError):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+CONFLICT = _l(
+    "Someone else saved this after you opened it, so your changes are not saved yet. "
+    "Check the current version (open it in a new tab), then save again to replace it."
+)
+
+
+def mark_conflict(form: FlaskForm, current: Any) -> None:
+    """Keep what was typed, say why it was not saved, and let a second save replace ``current``."""
+    form.fingerprint.data = fingerprint(current)
+    form.form_errors.append(str(CONFLICT))
 
 
 class ConfirmForm(FlaskForm):
@@ -85,6 +99,7 @@ def section_form(languages: list[str], earlier: list[str], **kwargs: Any) -> Fla
     """A section form with a title and a description per language."""
     attrs: dict[str, Any] = {
         "code": StringField(_l("Code"), validators=[InputRequired(), Length(max=64)]),
+        "fingerprint": HiddenField(),
     }
     for lang in languages:
         attrs[f"title_{lang}"] = StringField(_l("Title"), validators=[Length(max=10_000)])
@@ -112,6 +127,7 @@ def question_form(
         ),
         "required": BooleanField(_l("An answer is required")),
         "option_rows": HiddenField(default=str(option_rows)),
+        "fingerprint": HiddenField(),
         "items": SelectMultipleField(
             _l("Items"),
             choices=[SelectChoice(code, label) for code, label in items],
@@ -202,7 +218,11 @@ def section_input(form: FlaskForm, languages: list[str]) -> SectionInput:
 
 def section_data(data: SectionInput, languages: list[str]) -> dict[str, Any]:
     """Form data prefilled from a section."""
-    out: dict[str, Any] = {"code": data.code, **_condition_data(data.display_condition)}
+    out: dict[str, Any] = {
+        "code": data.code,
+        "fingerprint": fingerprint(data),
+        **_condition_data(data.display_condition),
+    }
     for lang in languages:
         out[f"title_{lang}"] = data.title.get(lang, "")
         out[f"description_{lang}"] = data.description.get(lang, "")
@@ -249,6 +269,7 @@ def question_data(data: QuestionInput, languages: list[str]) -> dict[str, Any]:
     """Form data prefilled from a question."""
     out: dict[str, Any] = {
         "code": data.code,
+        "fingerprint": fingerprint(data) if data.code else "",
         "type": data.type,
         "required": data.required,
         "items": list(data.item_codes),
@@ -271,4 +292,74 @@ def question_data(data: QuestionInput, languages: list[str]) -> dict[str, Any]:
         )
         for lang in languages:
             out[f"opt_{i}_label_{lang}"] = o.label.get(lang, "")
+    return out
+
+
+# --- objectives, items, stakeholder groups --------------------------------------------------------
+
+TEXT_LABELS = {
+    "title": _l("Title"),
+    "label": _l("Label"),
+    "description": _l("Description"),
+    "name": _l("Name"),
+}
+ITEM_KIND_LABELS = {"action": _l("Action"), "challenge": _l("Challenge")}
+
+
+def entry_form(
+    kind: EntryKind, languages: list[str], objectives: list[tuple[str, str]], **kwargs: Any
+) -> FlaskForm:
+    """A form for one objective, item or stakeholder group: code, texts per language, extras."""
+    attrs: dict[str, Any] = {
+        "code": StringField(_l("Code"), validators=[InputRequired(), Length(max=64)]),
+        "fingerprint": HiddenField(),
+    }
+    for name in TEXT_FIELDS[kind]:
+        for lang in languages:
+            widget = TextAreaField if name == "description" else StringField
+            attrs[f"{name}_{lang}"] = widget(TEXT_LABELS[name], validators=[Length(max=10_000)])
+    if kind == EntryKind.ITEM:
+        attrs["item_kind"] = SelectField(
+            _l("Kind"),
+            choices=[SelectChoice(k, v) for k, v in ITEM_KIND_LABELS.items()],
+            validators=[AnyOf(list(ITEM_KIND_LABELS))],
+        )
+        attrs["objective"] = SelectField(
+            _l("Objective"),
+            choices=[SelectChoice("", _l("(no objective)"))]
+            + [SelectChoice(code, label) for code, label in objectives],
+            validators=[AnyOf(["", *[code for code, _ in objectives]])],
+        )
+    if kind == EntryKind.GROUP:
+        attrs["target_share"] = StringField(_l("Target share (0–1)"), validators=[Length(max=40)])
+    return type("EntryForm", (FlaskForm,), attrs)(**kwargs)
+
+
+def entry_input(form: FlaskForm, kind: EntryKind, languages: list[str]) -> EntryInput:
+    """The service input of a submitted entry form (``FormInputError`` if unreadable)."""
+    data = EntryInput(
+        code=(form.code.data or "").strip(),
+        texts={name: _texts(form, name, languages) for name in TEXT_FIELDS[kind]},
+    )
+    if kind == EntryKind.ITEM:
+        data.item_kind = form.item_kind.data
+        data.objective = form.objective.data or ""
+    if kind == EntryKind.GROUP:
+        raw = (form.target_share.data or "").strip()
+        data.target_share = float(_number("target_share", raw)) if raw else None
+    return data
+
+
+def entry_data(data: EntryInput, languages: list[str]) -> dict[str, Any]:
+    """Form data prefilled from an entry."""
+    out: dict[str, Any] = {
+        "code": data.code,
+        "fingerprint": fingerprint(data),
+        "item_kind": data.item_kind,
+        "objective": data.objective,
+        "target_share": "" if data.target_share is None else str(data.target_share),
+    }
+    for name, texts in data.texts.items():
+        for lang in languages:
+            out[f"{name}_{lang}"] = texts.get(lang, "")
     return out

@@ -22,7 +22,7 @@ from consult.i18n import current_language, language_name
 from consult.models import Consultation
 from consult.services import permissions
 from consult.services import questionnaire as service
-from consult.services.errors import Forbidden, InvalidState, NotFound
+from consult.services.errors import Conflict, Forbidden, InvalidState, NotFound
 
 bp = Blueprint("builder", __name__, url_prefix="/manage/consultations/<slug>")
 
@@ -107,6 +107,27 @@ def move_question(slug: str, question_id: str) -> ResponseReturnValue:
     return _move(slug, service.move_question, question_id)
 
 
+@bp.post("/questionnaire/questions/<question_id>/section")
+def move_question_to_section(slug: str, question_id: str) -> ResponseReturnValue:
+    """Move a question to the end of another section."""
+    consultation = _load(slug)
+    qid = _as_id(question_id)
+    form = forms.ConfirmForm()
+    if not form.validate():
+        abort(400)
+    target = request.form.get("section", "")
+    section_id = int(target) if target.isdigit() and len(target) <= 12 else 0  # 0: no such
+    try:
+        service.move_question_to_section(db.session, current_user, consultation, qid, section_id)
+    except (InvalidState, service.InvalidQuestionnaire) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for(".questionnaire", slug=slug))
+    db.session.commit()
+    flash(_l("The question is moved."), "success")
+    return redirect(url_for(".questionnaire", slug=slug))
+
+
 def _move(slug: str, move: Any, raw_id: str) -> ResponseReturnValue:
     consultation = _load(slug)
     object_id = _as_id(raw_id)
@@ -162,7 +183,7 @@ def _section_page(
         earlier = [c for c in earlier if c not in own]
     prefill = forms.section_data(data, languages) if data else {}
     form = forms.section_form(languages, earlier, data=prefill if request.method == "GET" else None)
-    status = 200
+    status, conflict = 200, False
     if request.method == "POST":
         if form.validate():
             try:
@@ -170,7 +191,18 @@ def _section_page(
                 if sid is None:
                     service.add_section(db.session, current_user, consultation, values)
                 else:
-                    service.update_section(db.session, current_user, consultation, sid, values)
+                    service.update_section(
+                        db.session,
+                        current_user,
+                        consultation,
+                        sid,
+                        values,
+                        expected=form.fingerprint.data or None,
+                    )
+            except Conflict:
+                db.session.rollback()
+                forms.mark_conflict(form, data)
+                conflict = True
             except forms.FormInputError as error:
                 form[error.field].errors = [error.message]
             except service.InvalidQuestionnaire as error:
@@ -183,7 +215,7 @@ def _section_page(
                 db.session.commit()
                 flash(_l("The section is saved."), "success")
                 return redirect(url_for(".questionnaire", slug=consultation.slug))
-        status = 422
+        status = 409 if conflict else 422
     return (
         render_template(
             "builder/section_form.html",
@@ -259,7 +291,7 @@ def _question_page(
     form = forms.question_form(
         languages, earlier, items, rows, data=prefill if request.method == "GET" else None
     )
-    status = 200
+    status, conflict = 200, False
     if request.method == "POST":
         if form.validate():
             try:
@@ -271,8 +303,17 @@ def _question_page(
                     service.add_question(db.session, current_user, consultation, section_id, values)
                 elif question_id is not None:
                     service.update_question(
-                        db.session, current_user, consultation, question_id, values
+                        db.session,
+                        current_user,
+                        consultation,
+                        question_id,
+                        values,
+                        expected=form.fingerprint.data or None,
                     )
+            except Conflict:
+                db.session.rollback()
+                forms.mark_conflict(form, data)
+                conflict = True
             except forms.FormInputError as error:
                 form[error.field].errors = [error.message]
             except service.InvalidQuestionnaire as error:
@@ -285,7 +326,7 @@ def _question_page(
                 db.session.commit()
                 flash(_l("The question is saved."), "success")
                 return redirect(url_for(".questionnaire", slug=consultation.slug))
-        status = 422
+        status = 409 if conflict else 422
     type_name = form.type.data or data.type
     return (
         render_template(

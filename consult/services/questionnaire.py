@@ -36,6 +36,7 @@ from consult.models import (
 from consult.questions import type_names
 from consult.services import lifecycle
 from consult.services.audit import record
+from consult.services.concurrency import check_unchanged
 from consult.services.errors import InvalidState, NotFound, ServiceError
 from consult.services.participation import Survey, build_survey
 from consult.services.permissions import Action, require
@@ -161,6 +162,8 @@ class TranslationRow:
     missing: tuple[str, ...]
     section_id: int | None = None
     question_id: int | None = None
+    entry_kind: str | None = None  # objective, item or group: edited on the lists page
+    entry_id: int | None = None
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -208,7 +211,10 @@ def section_input(
 ) -> SectionInput:
     """The section ``section_id`` as form input (``NotFound`` if not in this consultation)."""
     require(actor, Action.EDIT, consultation)
-    s = _section(session, consultation, section_id)
+    return _section_as_input(_section(session, consultation, section_id))
+
+
+def _section_as_input(s: Section) -> SectionInput:
     return SectionInput(
         code=s.code,
         title=dict(s.title or {}),
@@ -222,7 +228,10 @@ def question_input(
 ) -> QuestionInput:
     """The question ``question_id`` as form input (``NotFound`` if not in this consultation)."""
     require(actor, Action.EDIT, consultation)
-    q = _question(session, consultation, question_id)
+    return _question_as_input(_question(session, consultation, question_id))
+
+
+def _question_as_input(q: Question) -> QuestionInput:
     return QuestionInput(
         code=q.code,
         type=q.type,
@@ -284,7 +293,7 @@ def translation_table(consultation: Consultation) -> list[TranslationRow]:
     missing = {(m.where, m.what): m.languages for m in lifecycle.missing_translations(consultation)}
     rows: list[TranslationRow] = []
 
-    def add(where: str, what: str, texts: Mapping[str, str] | None, **edit: int | None) -> None:
+    def add(where: str, what: str, texts: Mapping[str, str] | None, **edit: Any) -> None:
         rows.append(
             TranslationRow(
                 where=where,
@@ -300,12 +309,15 @@ def translation_table(consultation: Consultation) -> list[TranslationRow]:
     add("consultation", "organiser", consultation.organiser)
     add("consultation", "privacy notice", consultation.privacy_notice)
     for objective in _ordered(consultation.objectives):
-        add(f"objective {objective.code}", "title", objective.title)
+        entry = {"entry_kind": "objective", "entry_id": objective.id}
+        add(f"objective {objective.code}", "title", objective.title, **entry)
     for item in _ordered(consultation.items):
-        add(f"item {item.code}", "label", item.label)
-        add(f"item {item.code}", "description", item.description)
+        entry = {"entry_kind": "item", "entry_id": item.id}
+        add(f"item {item.code}", "label", item.label, **entry)
+        add(f"item {item.code}", "description", item.description, **entry)
     for group in _ordered(consultation.stakeholder_groups):
-        add(f"stakeholder group {group.code}", "name", group.name)
+        entry = {"entry_kind": "group", "entry_id": group.id}
+        add(f"stakeholder group {group.code}", "name", group.name, **entry)
     for round_ in sorted(consultation.rounds, key=lambda r: r.number):
         where = f"round {round_.number}"
         add(where, "title", round_.title)
@@ -349,8 +361,8 @@ def add_section(
         round=round_,
         code=data.code,
         position=_next_position(round_.sections),
-        title=_texts(data.title, consultation, "title"),
-        description=_texts(data.description, consultation, "description"),
+        title=clean_texts(data.title, consultation, "title"),
+        description=clean_texts(data.description, consultation, "description"),
         display_condition=data.display_condition or None,
     )
     session.add(section)
@@ -366,16 +378,23 @@ def update_section(
     consultation: Consultation,
     section_id: int,
     data: SectionInput,
+    *,
+    expected: str | None = None,
 ) -> Section:
-    """Change a section's code, texts and display condition."""
+    """Change a section's code, texts and display condition.
+
+    ``expected`` is the fingerprint of the section the form was built from (``Conflict`` when
+    someone else saved it since).
+    """
     round_ = _editable_round(session, actor, consultation)
-    section = _section(session, consultation, section_id)
+    section = _section(session, consultation, section_id, lock=True)
+    check_unchanged(_section_as_input(section), expected, "this section")
     _check_section(consultation, round_, data, section)
     if data.code != section.code and _is_open(consultation):
         raise InvalidState("the code of a section cannot change while the consultation is open")
     section.code = data.code
-    section.title = _texts(data.title, consultation, "title")
-    section.description = _texts(data.description, consultation, "description")
+    section.title = clean_texts(data.title, consultation, "title")
+    section.description = clean_texts(data.description, consultation, "description")
     section.display_condition = data.display_condition or None
     session.flush()
     _check_order(round_)
@@ -465,10 +484,17 @@ def update_question(
     consultation: Consultation,
     question_id: int,
     data: QuestionInput,
+    *,
+    expected: str | None = None,
 ) -> Question:
-    """Change a question; once it has answers, its type, options and items are kept."""
+    """Change a question; once it has answers, its type, options and items are kept.
+
+    ``expected`` is the fingerprint of the question the form was built from (``Conflict`` when
+    someone else saved it since).
+    """
     round_ = _editable_round(session, actor, consultation)
-    question = _question(session, consultation, question_id)
+    question = _question(session, consultation, question_id, lock=True)
+    check_unchanged(_question_as_input(question), expected, "this question")
     values = _check_question(session, consultation, round_, data, question)
     removed_options = {o.code for o in question.options} - {o.code for o in data.options}
     removed_items = {qi.item.code for qi in question.question_items} - set(data.item_codes)
@@ -535,6 +561,44 @@ def move_question(
     session.flush()
     _check_order(round_)
     record(session, actor, "question.move", question, consultation=consultation, step=step)
+
+
+def move_question_to_section(
+    session: Session,
+    actor: User | None,
+    consultation: Consultation,
+    question_id: int,
+    section_id: int,
+) -> None:
+    """Move a question to the end of another section of the same round.
+
+    Refused (``InvalidQuestionnaire``) when a display condition would then refer to a later
+    question.
+    """
+    round_ = _editable_round(session, actor, consultation)
+    question = _question(session, consultation, question_id)
+    target = _section(session, consultation, section_id)
+    source = question.section
+    if target is source:
+        return
+    if target.round_id != question.round_id:
+        raise InvalidQuestionnaire("a question moves only between sections of its round", "section")
+    question.position = _next_position(target.questions)
+    question.section = target
+    session.flush()
+    session.expire(source, ["questions"])
+    session.expire(target, ["questions"])
+    _check_order(round_)
+    _renumber(_ordered(source.questions))
+    session.flush()
+    record(
+        session,
+        actor,
+        "question.move",
+        question,
+        consultation=consultation,
+        section=target.code,
+    )
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -619,7 +683,7 @@ def _check_question(
     question: Question | None,
 ) -> dict[str, Any]:
     """The checked column values of ``data`` (``InvalidQuestionnaire`` otherwise)."""
-    _check_code(data.code)
+    check_code(data.code)
     taken = {q.code for q in round_.questions if q is not question}
     if data.code in taken:
         raise InvalidQuestionnaire(f"another question already has the code {data.code!r}", "code")
@@ -627,23 +691,23 @@ def _check_question(
         raise InvalidQuestionnaire(
             f"unknown question type {data.type!r} (known: {', '.join(type_names())})", "type"
         )
-    text = _texts(data.text, consultation, "text")
+    text = clean_texts(data.text, consultation, "text")
     if not any(v.strip() for v in text.values()):
         raise InvalidQuestionnaire("write the question's text in at least one language", "text")
-    help_ = _texts(data.help, consultation, "help")
+    help_ = clean_texts(data.help, consultation, "help")
     if data.options and data.type not in OPTION_TYPES | SCALE_TYPES:
         raise InvalidQuestionnaire(f"a {data.type} question has no options", "options")
     if data.type in OPTION_TYPES and len(data.options) < 2:
         raise InvalidQuestionnaire("give at least two options", "options")
     codes: set[str] = set()
     for o in data.options:
-        _check_code(o.code, "options")
+        check_code(o.code, "options")
         if o.code in codes:
             raise InvalidQuestionnaire(f"two options have the code {o.code!r}", "options")
         codes.add(o.code)
         if o.value is not None and not math.isfinite(o.value):
             raise InvalidQuestionnaire(f"option {o.code!r} has no valid value", "options")
-        _texts(o.label, consultation, "options")
+        clean_texts(o.label, consultation, "options")
     if data.type in SCALE_TYPES and data.options:
         valued = [o for o in data.options if o.value is not None]
         if any(o.value is None and o.code != "dont_know" for o in data.options):
@@ -686,13 +750,13 @@ def _check_question(
 def _check_section(
     consultation: Consultation, round_: Round, data: SectionInput, section: Section | None
 ) -> None:
-    _check_code(data.code)
+    check_code(data.code)
     if data.code in {s.code for s in round_.sections if s is not section}:
         raise InvalidQuestionnaire(f"another section already has the code {data.code!r}", "code")
-    title = _texts(data.title, consultation, "title")
+    title = clean_texts(data.title, consultation, "title")
     if not any(v.strip() for v in title.values()):
         raise InvalidQuestionnaire("write the section's title in at least one language", "title")
-    _texts(data.description, consultation, "description")
+    clean_texts(data.description, consultation, "description")
     if data.display_condition:
         _check_condition_shape(data.display_condition)
 
@@ -754,12 +818,12 @@ def _check_reference(
     )
 
 
-def _check_code(code: str, field: str = "code") -> None:
+def check_code(code: str, field: str = "code") -> None:
     if not isinstance(code, str) or not CODE_RE.match(code):
         raise InvalidQuestionnaire(f"the code {code!r} is not valid: {CODE_HINT}", field)
 
 
-def _texts(
+def clean_texts(
     texts: Mapping[str, str] | None, consultation: Consultation, field: str
 ) -> dict[str, str]:
     """Texts keyed by the consultation's languages, blank ones dropped."""
@@ -812,18 +876,30 @@ def _editable_round(
     return round_
 
 
-def _section(session: Session, consultation: Consultation, section_id: int) -> Section:
-    section = session.get(Section, section_id)
+def _section(
+    session: Session, consultation: Consultation, section_id: int, *, lock: bool = False
+) -> Section:
+    section = _get(session, Section, section_id, lock)
     if section is None or section.round.consultation_id != consultation.id:
         raise NotFound("no such section in this consultation")
     return section
 
 
-def _question(session: Session, consultation: Consultation, question_id: int) -> Question:
-    question = session.get(Question, question_id)
+def _question(
+    session: Session, consultation: Consultation, question_id: int, *, lock: bool = False
+) -> Question:
+    question = _get(session, Question, question_id, lock)
     if question is None or question.round.consultation_id != consultation.id:
         raise NotFound("no such question in this consultation")
     return question
+
+
+def _get(session: Session, model: type[Any], row_id: int, lock: bool) -> Any:
+    """The row ``row_id``; ``lock`` re-reads it under a row lock (PostgreSQL ``FOR UPDATE``)."""
+    row = session.get(model, row_id)
+    if row is not None and lock:  # also expires its collections, read again when used
+        session.refresh(row, with_for_update=True)
+    return row
 
 
 def _answer_counts(session: Session, round_: Round) -> dict[int, int]:
@@ -872,7 +948,7 @@ def _set_options(
         row = existing.get(o.code) or Option(code=o.code)
         row.position = position
         row.value = o.value
-        row.label = _texts(o.label, consultation, "options")
+        row.label = clean_texts(o.label, consultation, "options")
         wanted.append(row)
     question.options = wanted
 
@@ -903,6 +979,7 @@ __all__ = [
     "earlier_question_codes",
     "item_choices",
     "move_question",
+    "move_question_to_section",
     "move_section",
     "overview",
     "preview_survey",

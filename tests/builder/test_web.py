@@ -235,6 +235,7 @@ ROUTES = [
     ("GET", "/questionnaire/questions/{q}/delete"),
     ("POST", "/questionnaire/questions/{q}/delete"),
     ("POST", "/questionnaire/questions/{q}/move"),
+    ("POST", "/questionnaire/questions/{q}/section"),
     ("GET", "/translations"),
     ("GET", "/preview"),
 ]
@@ -256,6 +257,9 @@ def test_every_builder_route_is_listed(app: Flask) -> None:
         )
         for m, p in ROUTES
     }
+    from tests.builder.test_lists import LIST_ROUTES
+
+    listed |= {(m, "/manage/consultations/<slug>" + p) for m, p in LIST_ROUTES}
     assert rules == listed
 
 
