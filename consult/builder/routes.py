@@ -20,6 +20,7 @@ from consult.extensions import db
 from consult.facilitator.account import staff_only
 from consult.i18n import current_language, language_name
 from consult.models import Consultation
+from consult.participate.pages import language_attrs, question_views
 from consult.services import permissions
 from consult.services import questionnaire as service
 from consult.services.errors import Conflict, Forbidden, InvalidState, NotFound
@@ -414,4 +415,6 @@ def preview(slug: str) -> str:
         consultation=_summary(consultation),
         survey=survey,
         langs=list(consultation.languages),
+        pages=[(p, question_views(list(p.questions), {}, seed=0)) for p in survey.pages],
+        content_lang=language_attrs(survey.language, current_language()),
     )

@@ -371,3 +371,35 @@ def test_item_kinds_are_stored(world: World, session) -> None:
     data = EntryInput(code="fear", texts={"label": {"tr": "Korku"}}, item_kind="challenge")
     item = ls.add_entry(session, world.facilitator, world.a, EntryKind.ITEM, data)
     assert item.kind == ItemKind.CHALLENGE
+
+
+@pytest.mark.parametrize("language", ["tr", "en", "ar"])
+def test_preview_renders_every_question_type_with_disabled_controls(
+    app: Flask, world: World, session, language: str
+) -> None:
+    from consult.demo import question_types as qt
+    from consult.models import Consultation, Membership, MembershipRole
+    from consult.questions import type_names
+    from consult.services.demo_question_types import load_question_types_demo
+
+    load_question_types_demo(session)
+    demo = session.scalar(select(Consultation).where(Consultation.slug == qt.SLUG))
+    session.add(
+        Membership(user=world.facilitator, consultation=demo, role=MembershipRole.FACILITATOR)
+    )
+    session.commit()
+    types = set(
+        session.scalars(
+            select(Question.type).where(Question.round_id.in_([r.id for r in demo.rounds]))
+        )
+    )
+    assert types == set(type_names())  # the demo has one question of every registered type
+    client = app.test_client()
+    sign_in(client, world.facilitator)
+    r = request(app, client, "GET", f"/manage/consultations/{qt.SLUG}/preview?lang={language}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    controls = "".join(html.split('<fieldset class="preview__controls" disabled>')[1:])
+    codes = session.scalars(select(Question.code).where(Question.round_id == demo.rounds[0].id))
+    for code in codes:
+        assert f'id="question-{code}"' in controls, code

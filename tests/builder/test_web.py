@@ -124,6 +124,10 @@ def test_facilitator_builds_translates_and_previews(
     assert r.status_code == 200
     assert '<html lang="ar" dir="rtl">' in html
     assert 'class="preview" lang="ar" dir="rtl"' in html
+    # the participant's own controls, disabled: a radio per option, inside a disabled fieldset
+    controls = html.split('<fieldset class="preview__controls" disabled>')[1]
+    assert controls.count('type="radio"') >= 2
+    assert "منظمة غير حكومية" in controls
     assert "مؤسستك؟" in html
     assert "منظمة غير حكومية" in html
     assert "المدارس" in html
