@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models, one module per aggregate."""
 
+from consult.models.api_token import ApiToken
 from consult.models.audit import AuditEvent
 from consult.models.base import Base, utcnow
 from consult.models.consultation import (
@@ -14,13 +15,14 @@ from consult.models.consultation import (
 from consult.models.invitation import Invitation, InvitationStatus, Participation
 from consult.models.live import LiveSession, LiveState
 from consult.models.questionnaire import Option, Question, QuestionItem, Round, RoundState, Section
-from consult.models.report import Report
+from consult.models.report import Quote, Report
 from consult.models.response import Answer, Response, ResponseSource, ResponseState
 from consult.models.user import Membership, MembershipRole, Role, RoleName, User, roles_users
 
 __all__ = [
     "AnonymityMode",
     "Answer",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "Consultation",
@@ -38,6 +40,7 @@ __all__ = [
     "Participation",
     "Question",
     "QuestionItem",
+    "Quote",
     "Report",
     "Response",
     "ResponseSource",
