@@ -38,6 +38,7 @@ SECURITY_RETURN_GENERIC_RESPONSES = True  # no user enumeration
 SECURITY_URL_PREFIX = "/account"
 SECURITY_POST_LOGIN_VIEW = "/"
 SECURITY_SEND_REGISTER_EMAIL = False
+SECURITY_SEND_PASSWORD_CHANGE_EMAIL = False  # no mail extension: Flask-Security would fail (500)
 SECURITY_USERNAME_ENABLE = False
 SECURITY_I18N_DIRNAME = ["builtin", "translations"]
 MAIL_SUPPRESS_SEND = True

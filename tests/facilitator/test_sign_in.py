@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from passlib.totp import TOTP
 
 from consult.extensions import db, security
 from tests.conftest import make_test_app
@@ -142,3 +143,52 @@ def test_admin_with_two_factor_signs_in_with_a_code(app: Flask, client: FlaskCli
     done = fetch(app, client, "POST", "/account/tf-validate", data={"code": code})
     assert done.status_code == 302
     assert fetch(app, client, "GET", "/manage/audit").status_code == 200
+
+
+def test_admin_sets_up_two_factor_through_the_pages(app: Flask, client: FlaskClient) -> None:
+    add_user("admin@example.org", "admin")
+    db.session.commit()
+    sign_in(app, client, "admin@example.org")
+    page = fetch(app, client, "POST", "/account/tf-setup?lang=en", data={"setup": "authenticator"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Scan the code" in html
+    assert 'src="data:image/svg+xml;base64,' in html  # the QR code, drawn here, nothing fetched
+    key = html.split('<p class="input--code" dir="ltr">')[1].split("<")[0].strip()
+    assert len(key) >= 16
+    wrong = fetch(app, client, "POST", "/account/tf-validate?lang=en", data={"code": "000000"})
+    assert wrong.status_code == 200  # the form again, not signed in with two factors yet
+    assert fetch(app, client, "GET", "/manage/").status_code == 302
+    code = TOTP(key=key, format="base32").generate().token  # what the phone app shows
+    done = fetch(app, client, "POST", "/account/tf-validate", data={"code": code})
+    assert done.status_code == 302
+    assert fetch(app, client, "GET", "/manage/audit").status_code == 200
+    db.session.expire_all()
+    from consult.models import User
+
+    admin = db.session.scalar(db.select(User).where(User.email == "admin@example.org"))
+    assert admin.tf_primary_method == "authenticator"
+
+
+def test_staff_change_their_own_password(app: Flask, client: FlaskClient, facilitator) -> None:
+    sign_in(app, client, "fac@example.org")
+    new = "a much longer passphrase 2026"
+    bad = fetch(
+        app,
+        client,
+        "POST",
+        "/account/change?lang=en",
+        data={"password": "wrong one", "new_password": new, "new_password_confirm": new},
+    )
+    assert bad.status_code == 200  # the form again with the error
+    done = fetch(
+        app,
+        client,
+        "POST",
+        "/account/change?lang=en",
+        data={"password": PASSWORD, "new_password": new, "new_password_confirm": new},
+    )
+    assert done.status_code == 302
+    other = app.test_client()
+    assert sign_in(app, other, "fac@example.org", PASSWORD).status_code == 200  # old one refused
+    assert sign_in(app, other, "fac@example.org", new).status_code == 302

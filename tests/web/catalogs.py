@@ -57,9 +57,17 @@ def stale_catalogs() -> list[str]:
         if not mo.exists():
             stale.append(language)
             continue
+        catalog = read_catalog(language)
+        # an untranslated plural entry is compiled with the msgids as its forms: not a difference
+        untranslated = {
+            _key(m.id)
+            for m in catalog
+            if m.id and isinstance(m.string, tuple) and not any(m.string)
+        }
         with mo.open("rb") as f:
-            compiled = _messages(read_mo(f))
-        if compiled != _messages(read_catalog(language)):
+            compiled = {k: v for k, v in _messages(read_mo(f)).items() if k not in untranslated}
+        expected = {k: v for k, v in _messages(catalog).items() if k not in untranslated}
+        if compiled != expected:
             stale.append(language)
     return stale
 
