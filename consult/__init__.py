@@ -35,7 +35,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _check_languages(app)
     _refuse_development_secrets(app)
 
-    from consult import analyst, builder, cli, errors, extensions, facilitator, i18n, security, web
+    from consult import (
+        analyst,
+        api,
+        builder,
+        cli,
+        errors,
+        extensions,
+        facilitator,
+        headers,
+        i18n,
+        security,
+        web,
+    )
     from consult.services import audit  # noqa: F401  (makes audit events append-only)
 
     extensions.db.init_app(app)
@@ -50,7 +62,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     facilitator.init_app(app)
     builder.init_app(app)
     analyst.init_app(app)
+    api.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     cli.init_app(app)
     return app
 

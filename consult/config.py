@@ -22,6 +22,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONSULT_SESSION_COOKIE_SECURE=1)
 REMEMBER_COOKIE_SAMESITE = "Lax"
+HSTS_SECONDS = 0  # > 0 sends Strict-Transport-Security (only once served over HTTPS only)
+PROXY_FIX = None  # behind a reverse proxy, e.g. {"x_for": 1, "x_proto": 1} (see consult/headers.py)
 
 # Flask-Security-Too: staff accounts (facilitators, analysts, admins)
 SECURITY_PASSWORD_HASH = "argon2"  # noqa: S105  (an algorithm name)

@@ -74,8 +74,17 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture
 def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
-    """Open a page in a fresh context (own cookies); ``new_page(width=375)`` for a phone."""
+    """Open a page in a fresh context (own cookies); ``new_page(width=375)`` for a phone.
+
+    The test fails if any page broke the Content-Security-Policy (inline code or styles, or
+    something fetched from elsewhere): the browser reports each violation on the console.
+    """
     contexts = []
+    violations: list[str] = []
+
+    def watch(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def open_page(*, width: int = 1280, height: int = 800, locale: str = "en-US") -> Any:
         context = browser.new_context(
@@ -86,11 +95,14 @@ def new_page(browser: Any, live_server: str) -> Iterator[Callable[..., Any]]:
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture
@@ -148,9 +160,15 @@ def csrf_live_server(migrated_url: str) -> Iterator[str]:
 def participant_page(browser: Any, csrf_live_server: str) -> Iterator[Callable[..., Any]]:
     """Open a page on the CSRF-checking server in a fresh context.
 
-    ``participant_page(locale="ar", javascript=False, width=360)``.
+    ``participant_page(locale="ar", javascript=False, width=360)``. Fails the test on any
+    Content-Security-Policy violation, like ``new_page``.
     """
     contexts = []
+    violations: list[str] = []
+
+    def watch(message: Any) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def open_page(
         *, width: int = 1280, height: int = 900, locale: str = "en-US", javascript: bool = True
@@ -164,8 +182,11 @@ def participant_page(browser: Any, csrf_live_server: str) -> Iterator[Callable[.
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", watch)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"

@@ -76,7 +76,7 @@ def submit(page: Any, target: Any) -> None:
     """Click a submit button and wait for the next page (also when the URL stays the same)."""
     page.evaluate("window.__beforeSubmit = true")
     (page.locator(target) if isinstance(target, str) else target).click()
-    page.wait_for_function("window.__beforeSubmit === undefined")
+    page.wait_for_function("() => window.__beforeSubmit === undefined")
     page.wait_for_load_state()
 
 
@@ -143,10 +143,10 @@ def test_demo_in_arabic_with_javascript(participant_page, demo, session) -> None
 
     # consent is required: the error summary is announced and focused
     page.locator("form .button--start").click()
-    page.wait_for_function("document.activeElement.id === 'error-summary'")
+    page.wait_for_function("() => document.activeElement.id === 'error-summary'")
     assert page.locator(".error-summary h2").inner_text() == "هناك مشكلة"
     page.locator(".error-summary a").click()
-    page.wait_for_function("document.activeElement.id === 'consent'")
+    page.wait_for_function("() => document.activeElement.id === 'consent'")
     page.locator("#consent").check()
     page.locator("form .button--start").click()
     page.wait_for_url("**/page/1")
@@ -330,7 +330,8 @@ def test_keyboard_only_completion_with_ranking(participant_page, demo, session) 
     page.keyboard.press("Enter")
     page.keyboard.press("Space")
     page.wait_for_function(
-        "document.querySelector('.ranking [role=status]').textContent.includes('is now rank 3')"
+        "() => document.querySelector('.ranking [role=status]').textContent"
+        ".includes('is now rank 3')"
     )
     assert "is now rank 3." in status.inner_text()
     assert focused(page)["action"] == "up"  # focus stays with the moved item
@@ -338,7 +339,8 @@ def test_keyboard_only_completion_with_ranking(participant_page, demo, session) 
     tab_until(page, lambda e: e["action"] == "add")
     page.keyboard.press("Enter")
     page.wait_for_function(
-        "document.querySelector('.ranking [role=status]').textContent.includes('remove one')"
+        "() => document.querySelector('.ranking [role=status]').textContent"
+        ".includes('remove one')"
     )
     ranks = page.evaluate("[...document.querySelectorAll('.ranking__select')].map(s => s.value)")
     assert sorted(r for r in ranks if r) == ["1", "2", "3", "4", "5"]
