@@ -22,12 +22,18 @@ from flask_login import current_user
 from consult.errors import render_error
 from consult.extensions import db
 from consult.facilitator.account import staff_only
-from consult.facilitator.forms import TransitionForm
+from consult.facilitator.forms import (
+    AuditFilterForm,
+    TransitionForm,
+    audit_filters,
+    audit_query,
+)
 from consult.models import Consultation, ConsultationState, utcnow
 from consult.services import audit, lifecycle, monitoring, permissions
 from consult.services.errors import Conflict, Forbidden, InvalidState, NotFound
 
 bp = Blueprint("facilitator", __name__, url_prefix="/manage")
+AUDIT_PAGE = 50  # audit events per page
 
 # Which transitions each state offers (the service checks again).
 TRANSITIONS: dict[ConsultationState, tuple[str, ...]] = {
@@ -110,6 +116,7 @@ def index() -> str:
         "facilitator/index.html",
         consultations=[_summary(c) for c in rows],
         is_admin=permissions.is_admin(current_user),
+        can_create=permissions.can_create_consultation(current_user),
     )
 
 
@@ -215,11 +222,29 @@ def monitoring_page(slug: str) -> str:
 
 @bp.get("/audit")
 def audit_log() -> str:
-    """The audit log, newest first (admins only); ``?before=<id>`` pages back."""
-    before = request.args.get("before", type=int)
-    events = audit.list_events(db.session, current_user, limit=50, before=before)
+    """The audit log, newest first (admins only): filters, and ``?before=<id>`` pages back.
+
+    Filter values that cannot be read give the page with the reasons and no entries (not 400).
+    """
+    permissions.require_admin(current_user)
+    form = AuditFilterForm(formdata=request.args)
+    events: list[audit.EventView] = []
+    valid = form.validate()
+    if valid:
+        events = audit.list_events(
+            db.session,
+            current_user,
+            limit=AUDIT_PAGE,
+            before=form.before.data,
+            **audit_filters(form),
+        )
+    query = audit_query(form) if valid else {}
     return render_template(
         "facilitator/audit.html",
         events=events,
-        next_before=events[-1].id if len(events) == 50 else None,
+        form=form,
+        valid=valid,
+        filtered=bool(query),
+        next_before=events[-1].id if len(events) == AUDIT_PAGE else None,
+        query=query,
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction, aliased
 
 from consult.models import AuditEvent, Consultation, User
@@ -91,11 +91,23 @@ def list_events(
     consultation: Consultation | None = None,
     limit: int = 50,
     before: int | None = None,
+    *,
+    actor_email: str | None = None,
+    action: str | None = None,
+    object_type: str | None = None,
+    consultation_slug: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[EventView]:
     """The newest audit events first, for admins only (``Forbidden`` otherwise).
 
     Parameters: ``consultation`` only its events; ``limit`` at most this many (1-500);
     ``before`` only events whose id is below it (the next page: pass the last id shown).
+    Filters (None or empty: no filter; all given filters must match): ``actor_email`` the
+    actor's e-mail address (ASCII case ignored); ``action`` the action itself or, for a prefix
+    such as ``consultation``, every ``consultation.*`` action; ``object_type`` e.g. ``user``;
+    ``consultation_slug`` the consultation's address name; ``since``/``until`` timezone-aware
+    times, ``since`` included and ``until`` excluded.
     """
     require_admin(actor)
     limit = max(1, min(int(limit), MAX_LIMIT))
@@ -111,6 +123,21 @@ def list_events(
         query = query.where(AuditEvent.consultation_id == consultation.id)
     if before is not None:
         query = query.where(AuditEvent.id < before)
+    if actor_email:
+        query = query.where(func.lower(actor_user.email) == _ascii_lower(actor_email.strip()))
+    if action:
+        escaped = action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(
+            or_(AuditEvent.action == action, AuditEvent.action.like(escaped + ".%", escape="\\"))
+        )
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if consultation_slug:
+        query = query.where(Consultation.slug == consultation_slug)
+    if since is not None:
+        query = query.where(AuditEvent.occurred_at >= since)
+    if until is not None:
+        query = query.where(AuditEvent.occurred_at < until)
     return [
         EventView(
             id=e.id,
@@ -126,6 +153,11 @@ def list_events(
         )
         for e, email, slug in session.execute(query).all()
     ]
+
+
+def _ascii_lower(text: str) -> str:
+    # e-mail addresses are stored with A-Z lowered only (never case-fold Turkish dotted i)
+    return text.translate(str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz"))
 
 
 def _object_type(obj: Any) -> str:

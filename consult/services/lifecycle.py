@@ -474,19 +474,26 @@ def _consultation_texts_missing(consultation: Consultation) -> list[MissingText]
 
 
 def copy_consultation(
-    session: Session, actor: User | None, consultation: Consultation, new_slug: str
+    session: Session,
+    actor: User | None,
+    consultation: Consultation,
+    new_slug: str,
+    title: Mapping[str, str] | None = None,
 ) -> Consultation:
     """A draft copy of ``consultation`` under ``new_slug``: settings, texts, questionnaire.
 
     Nothing of its life is copied: no responses, invitations, members (the actor becomes the
-    copy's facilitator) or round states (every round is a draft). Raises ``Forbidden`` unless
+    copy's facilitator) or round states (every round is a draft). ``title`` (texts keyed by
+    the consultation's languages) replaces the copied title. Raises ``Forbidden`` unless
     ``actor`` may edit the original and create consultations; ``InvalidSettings``/``Conflict``
-    for a malformed or taken slug.
+    for a malformed or taken slug, ``InvalidSettings`` for a title in another language.
     """
     require(actor, Action.EDIT, consultation)
     creator = _creator(actor)
     _check_slug(session, new_slug)
     document = transfer.consultation_document(consultation)
+    if title is not None:
+        document["consultation"]["title"] = _checked_texts("title", title, consultation.languages)
     copy, _report = transfer.build_consultation(session, document, slug=new_slug)
     _add_membership(session, copy, creator, MembershipRole.FACILITATOR)
     record(session, actor, "consultation.copy", copy, source=consultation.slug)
@@ -599,6 +606,19 @@ def _check_slug(session: Session, slug: str) -> None:
         raise Conflict(f"the address name {slug!r} is already taken")
 
 
+def _checked_texts(field: str, texts: Any, languages: Sequence[str]) -> dict[str, str]:
+    """``texts`` as a dict, if they are texts keyed by some of ``languages``."""
+    if not isinstance(texts, Mapping) or not all(isinstance(v, str) for v in texts.values()):
+        raise InvalidSettings(f"the {field.replace('_', ' ')} must be texts keyed by language")
+    strays = sorted(set(texts) - set(languages))
+    if strays:
+        raise InvalidSettings(
+            f"the {field.replace('_', ' ')} has texts in languages the consultation does "
+            f"not use: {', '.join(strays)}"
+        )
+    return dict(texts)
+
+
 def _validated(values: dict[str, Any], allowed_languages: Sequence[str]) -> dict[str, Any]:
     """``values`` checked and normalised; ``InvalidSettings`` for the first problem."""
     languages = values["languages"]
@@ -616,16 +636,7 @@ def _validated(values: dict[str, Any], allowed_languages: Sequence[str]) -> dict
         raise InvalidSettings("the default language must be one of the consultation's languages")
     out = dict(values, languages=languages)
     for field in TEXT_FIELDS:
-        texts = values[field]
-        if not isinstance(texts, Mapping) or not all(isinstance(v, str) for v in texts.values()):
-            raise InvalidSettings(f"the {field.replace('_', ' ')} must be texts keyed by language")
-        strays = sorted(set(texts) - set(languages))
-        if strays:
-            raise InvalidSettings(
-                f"the {field.replace('_', ' ')} has texts in languages the consultation does "
-                f"not use: {', '.join(strays)}"
-            )
-        out[field] = dict(texts)
+        out[field] = _checked_texts(field, values[field], languages)
     try:
         out["anonymity"] = AnonymityMode(values["anonymity"])
     except ValueError:
