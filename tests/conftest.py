@@ -51,7 +51,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_name: str) -> 
     if pg is None:
         yield "sqlite:///" + str(tmp_path_factory.mktemp("db") / "consult.sqlite3")
         return
-    schema = f"consult_test_{worker_name}"
+    schema = f"consult_test_{worker_name}_{os.getpid()}"  # concurrent runs never share
     engine = sa.create_engine(pg)
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

@@ -13,6 +13,7 @@ from consult.models.consultation import (
     StakeholderGroup,
 )
 from consult.models.invitation import Invitation, InvitationStatus, Participation
+from consult.models.job import Job, JobState
 from consult.models.live import LiveSession, LiveState
 from consult.models.questionnaire import Option, Question, QuestionItem, Round, RoundState, Section
 from consult.models.report import Quote, Report
@@ -31,6 +32,8 @@ __all__ = [
     "InvitationStatus",
     "Item",
     "ItemKind",
+    "Job",
+    "JobState",
     "LiveSession",
     "LiveState",
     "Membership",
