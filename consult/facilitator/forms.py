@@ -47,12 +47,12 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from consult.i18n import language_name
 from consult.models import AnonymityMode, Consultation, MembershipRole, RoleName
 from consult.services.errors import ServiceError
-from consult.services.transfer import SLUG_RE
+from consult.services.transfer import RESERVED_SLUGS, SLUG_RE
 from consult.services.users import EMAIL_RE, MIN_PASSWORD_LENGTH
 
 TRANSITIONS = ("open", "close", "reopen", "archive")
 TEXT_FIELDS = ("title", "description", "organiser", "privacy_notice")
-RESERVED_SLUGS = frozenset({"new"})  # /manage/consultations/new is the creation page
+
 TIME_FORMAT = "%Y-%m-%dT%H:%M"
 ACTION_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 OBJECT_TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*$")

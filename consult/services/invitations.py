@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from consult.models import (
+    AnonymityMode,
     Consultation,
     ConsultationState,
     Invitation,
@@ -36,7 +37,7 @@ from consult.models import (
 )
 from consult.services.audit import record
 from consult.services.consultations import localized
-from consult.services.errors import Conflict, InvalidState, ServiceError
+from consult.services.errors import Conflict, InvalidState, NotFound, ServiceError
 from consult.services.invitation_csv import (
     CsvPreview,
     email_key,
@@ -46,14 +47,19 @@ from consult.services.invitation_csv import (
 )
 from consult.services.mail import Mail, Mailer, Outcome, render_mail
 from consult.services.participation import current_round, ensure_accepting
+from consult.services.permissions import Action, require
 from consult.services.tokens import hash_token, new_token
 
 __all__ = [
     "CsvPreview",
     "InvalidInvitationList",
+    "InvitationList",
+    "InvitationView",
     "SendReport",
     "create_invitations",
+    "find_invitation",
     "invitation_links_csv",
+    "list_invitations",
     "parse_invitation_csv",
     "pending_reminders",
     "revoke_invitation",
@@ -92,6 +98,109 @@ class SendReport:
             "failed": self.failed,
             "skipped": self.skipped,
         }
+
+
+# --- listing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """One invitation as a staff page shows it: who, where, and how far it got (no answers)."""
+
+    id: int
+    organisation: str | None
+    name: str | None
+    email: str | None
+    group_code: str | None
+    group_name: dict[str, str]
+    language: str
+    district: str | None
+    status: str
+    sent_at: datetime | None
+    reminded_at: datetime | None
+
+
+@dataclass(frozen=True)
+class InvitationList:
+    """A page of a consultation's invitations and the number in each status (all pages)."""
+
+    rows: list[InvitationView]
+    counts: dict[str, int]  # every InvitationStatus value, zero included
+    total: int
+    offset: int
+    limit: int
+    anonymous: bool
+
+
+def list_invitations(
+    session: Session,
+    actor: User | None,
+    consultation: Consultation,
+    offset: int = 0,
+    limit: int = 200,
+) -> InvitationList:
+    """The invitations of ``consultation`` in creation order, ``limit`` from ``offset``.
+
+    Only what the invitation itself records: contact, group, language, status, when it was
+    e-mailed or reminded. Nothing about a response — in anonymous mode nothing could link an
+    invitation to answers, and this list never tries in any mode. When an invitation was
+    opened or answered is not shown either (in anonymous mode it is stored to the day only).
+    Raises ``Forbidden`` unless ``actor`` may edit the consultation (invitations hold personal
+    data: analysts do not see them).
+    """
+    require(actor, Action.EDIT, consultation)
+    offset, limit = max(0, offset), max(1, limit)
+    counts = {s.value: 0 for s in InvitationStatus}
+    for status, n in session.execute(
+        select(Invitation.status, func.count(Invitation.id))
+        .where(Invitation.consultation_id == consultation.id)
+        .group_by(Invitation.status)
+    ):
+        counts[InvitationStatus(status).value] = int(n)
+    invitations = session.scalars(
+        select(Invitation)
+        .where(Invitation.consultation_id == consultation.id)
+        .options(selectinload(Invitation.stakeholder_group))
+        .order_by(Invitation.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    rows = [
+        InvitationView(
+            id=i.id,
+            organisation=i.organisation,
+            name=i.name,
+            email=i.email,
+            group_code=i.stakeholder_group.code if i.stakeholder_group else None,
+            group_name=dict(i.stakeholder_group.name or {}) if i.stakeholder_group else {},
+            language=i.language,
+            district=i.district,
+            status=InvitationStatus(i.status).value,
+            sent_at=i.sent_at,
+            reminded_at=i.reminded_at,
+        )
+        for i in invitations
+    ]
+    return InvitationList(
+        rows=rows,
+        counts=counts,
+        total=sum(counts.values()),
+        offset=offset,
+        limit=limit,
+        anonymous=AnonymityMode(consultation.anonymity) == AnonymityMode.ANONYMOUS,
+    )
+
+
+def find_invitation(session: Session, consultation: Consultation, invitation_id: int) -> Invitation:
+    """The invitation ``invitation_id`` of ``consultation``; ``NotFound`` otherwise."""
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.id == invitation_id, Invitation.consultation_id == consultation.id
+        )
+    )
+    if invitation is None:
+        raise NotFound("no such invitation in this consultation")
+    return invitation
 
 
 # --- creating and revoking ----------------------------------------------------------------------

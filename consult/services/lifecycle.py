@@ -602,6 +602,8 @@ def _check_slug(session: Session, slug: str) -> None:
             f"the address name {slug!r} is not valid: use 1-80 lowercase letters (a-z), "
             "digits and hyphens, starting and ending with a letter or digit"
         )
+    if slug in transfer.RESERVED_SLUGS:
+        raise InvalidSettings(f"the address name {slug!r} is reserved: choose another")
     if session.scalar(select(Consultation.id).where(Consultation.slug == slug)) is not None:
         raise Conflict(f"the address name {slug!r} is already taken")
 

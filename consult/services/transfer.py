@@ -31,6 +31,8 @@ from consult.models import (
     ConsultationState,
     Item,
     ItemKind,
+    Membership,
+    MembershipRole,
     Objective,
     Option,
     Question,
@@ -42,13 +44,16 @@ from consult.models import (
 )
 from consult.questions import type_names
 from consult.services.audit import record
-from consult.services.errors import Conflict, NotFound, ServiceError
+from consult.services.errors import Conflict, Forbidden, NotFound, ServiceError
+from consult.services.permissions import can_create_consultation
 
 FORMAT = "consult.consultation"
 VERSION = 1
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_CODE = 64
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+#: Address names that are pages of the workspace (/manage/consultations/new, .../import).
+RESERVED_SLUGS = frozenset({"new", "import"})
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{2,4})?$")
 INT_SETTINGS = frozenset(
     {
@@ -133,6 +138,21 @@ def audit(
     record(session, actor, action, consultation, **details)
 
 
+def require_importer(actor: User | None) -> None:
+    """Raise ``Forbidden`` unless ``actor`` may create consultations (None: the command line)."""
+    if actor is not None and not can_create_consultation(actor):
+        raise Forbidden("only facilitators and administrators may create consultations")
+
+
+def adopt(session: Session, consultation: Consultation, actor: User | None) -> None:
+    """Make ``actor`` a facilitator member of the consultation they imported (as on creation)."""
+    if actor is not None:
+        session.add(
+            Membership(user=actor, consultation=consultation, role=MembershipRole.FACILITATOR)
+        )
+        session.flush()
+
+
 def find_consultation(session: Session, slug: str) -> Consultation:
     """The consultation with ``slug``; ``NotFound`` otherwise."""
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
@@ -147,7 +167,9 @@ def check_new_slug(session: Session, slug: str) -> str:
         raise InvalidDocument(
             f"the slug {slug!r} is not valid: use 1-80 lowercase letters, digits and hyphens"
         )
-    if session.scalar(select(Consultation.id).where(Consultation.slug == slug)) is not None:
+    if slug in RESERVED_SLUGS or session.scalar(
+        select(Consultation.id).where(Consultation.slug == slug)
+    ):
         raise Conflict(f"the slug {slug!r} is already taken; choose another one with --slug")
     return slug
 
@@ -308,9 +330,13 @@ def import_consultation(
     Parameters: ``data`` the parsed document; ``slug`` replaces the document's slug;
     ``allowed_languages`` (the platform's languages) refuses documents in others.
     Raises ``InvalidDocument`` naming the JSON path of the first problem, ``Conflict`` if the
-    slug is taken. Flushes, never commits; records a ``consultation.import`` event.
+    slug is taken, ``Forbidden`` unless ``actor`` (None: the command line) may create
+    consultations; the actor becomes the new consultation's facilitator. Flushes, never
+    commits; records a ``consultation.import`` event.
     """
+    require_importer(actor)
     consultation, report = build_consultation(session, data, slug, allowed_languages)
+    adopt(session, consultation, actor)
     audit(session, consultation, "consultation.import", actor, report.as_dict())
     return consultation, report
 

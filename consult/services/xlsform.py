@@ -68,9 +68,11 @@ from consult.services.transfer import (
     LANGUAGE_RE,
     MAX_CODE,
     TransferReport,
+    adopt,
     audit,
     check_new_slug,
     count_questionnaire,
+    require_importer,
 )
 
 MAX_XLSX_BYTES = 10 * 1024 * 1024
@@ -243,9 +245,12 @@ def import_xlsform(
     Parameters: ``slug`` (default: from the form id); ``allowed_languages`` the platform's
     languages; ``language`` the code of label columns that name no language (default: the
     form's default language, else ``en``); ``filename`` names the form when its settings don't.
-    Raises ``ServiceError`` for an unreadable or unsafe file, ``Conflict`` for a taken slug.
-    Flushes, never commits; records a ``consultation.import`` event.
+    Raises ``ServiceError`` for an unreadable or unsafe file, ``Conflict`` for a taken slug,
+    ``Forbidden`` unless ``actor`` (None: the command line) may create consultations; the
+    actor becomes the new consultation's facilitator. Flushes, never commits; records a
+    ``consultation.import`` event.
     """
+    require_importer(actor)
     if language is not None and not LANGUAGE_RE.match(language):
         raise ServiceError(f"{language!r} is not a language code such as 'en'")
     report = TransferReport(format="xlsform")
@@ -256,6 +261,7 @@ def import_xlsform(
     consultation.slug = check_new_slug(session, slug or slugify(str(form.get("id_string", stem))))
     session.add(consultation)
     session.flush()
+    adopt(session, consultation, actor)
     report.counts = count_questionnaire(consultation)
     audit(session, consultation, "consultation.import", actor, report.as_dict())
     return consultation, report

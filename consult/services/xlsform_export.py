@@ -75,6 +75,24 @@ def export_xlsform(
 
     Raises ``NotFound`` when the round does not exist. Records a ``consultation.export`` event.
     """
+    data, report = xlsform_workbook(consultation, round_number)
+    audit(
+        session,
+        consultation,
+        "consultation.export",
+        actor,
+        {"format": "xlsform", "round": round_number, "report": report.as_dict()},
+    )
+    return data, report
+
+
+def xlsform_workbook(
+    consultation: Consultation, round_number: int = 1
+) -> tuple[bytes, TransferReport]:
+    """``export_xlsform`` without the audit event: for a page that only shows the report.
+
+    Raises ``NotFound`` when the round does not exist.
+    """
     round_ = next((r for r in consultation.rounds if r.number == round_number), None)
     if round_ is None:
         raise NotFound(f"the consultation has no round {round_number}")
@@ -85,14 +103,13 @@ def export_xlsform(
         "questions": writer.exported,
         "left_out": len(round_.questions) - writer.exported,
     }
-    audit(
-        session,
-        consultation,
-        "consultation.export",
-        actor,
-        {"format": "xlsform", "round": round_number, "report": report.as_dict()},
-    )
     return data, report
+
+
+def xlsform_reports(consultation: Consultation) -> list[tuple[int, TransferReport]]:
+    """For each round (by number): what its XLSForm export would leave out. Records nothing."""
+    numbers = sorted(r.number for r in consultation.rounds)
+    return [(n, xlsform_workbook(consultation, n)[1]) for n in numbers]
 
 
 class _Writer:
