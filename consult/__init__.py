@@ -23,8 +23,17 @@ class ConfigurationError(RuntimeError):
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """Build the Flask application."""
-    app = Flask(__name__, instance_relative_config=True)
+    """Build the Flask application.
+
+    The instance folder (``config.py``, the SQLite database) is ``instance/`` next to the
+    package unless ``CONSULT_INSTANCE_PATH`` names another (absolute) folder.
+    """
+    instance = os.environ.get("CONSULT_INSTANCE_PATH") or None
+    if instance is not None and not os.path.isabs(instance):
+        raise ConfigurationError(
+            f"CONSULT_INSTANCE_PATH must be an absolute path, not {instance!r}"
+        )
+    app = Flask(__name__, instance_path=instance, instance_relative_config=True)
     app.config.from_object("consult.config")
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -13,6 +13,7 @@ from consult.extensions import db
 
 def _env_app(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, **env: str):
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CONSULT_INSTANCE_PATH", str(tmp_path / "instance"))  # not the developer's
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return create_app()
@@ -88,3 +89,8 @@ def test_security_uses_argon2_and_generic_responses():
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["MAX_CONTENT_LENGTH"] > 0
+
+
+def test_instance_path_must_be_absolute(monkeypatch, tmp_path):
+    with pytest.raises(ConfigurationError, match="absolute path"):
+        _env_app(monkeypatch, tmp_path, CONSULT_INSTANCE_PATH="relative/instance")

@@ -73,6 +73,8 @@ def test_duplicate_user_is_refused(runner, session):
 
 def _consult(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("CONSULT_", "FLASK_"))}
+    # a folder of its own: a developer's instance/config.py must not change what is tested
+    environment["CONSULT_INSTANCE_PATH"] = str(tmp_path / "instance")
     environment.update(env)
     script = Path(sys.executable).with_name("consult")
     return subprocess.run(
