@@ -2,23 +2,29 @@
 
 ``GET /exports`` lists what can be downloaded (``?round=N&labels=L`` choose the round and the
 language of labels); ``GET /exports/<shape>.<fmt>`` and ``GET /exports/results/<question>.<fmt>``
-download. Every download is recorded in the audit log. XLSX is refused in the browser beyond
-``BROWSER_XLSX_CELLS`` cells (openpyxl writes about 100,000 cells a second): CSV, or the
-command line with its progress bar, handle any size.
+download. Every download is recorded in the audit log. An XLSX beyond ``BROWSER_XLSX_CELLS``
+cells (openpyxl writes about 100,000 cells a second) is not made inside the request: the page
+offers to prepare it as a background job (``POST /exports/<shape>.<fmt>/background``) whose
+progress page hands over the file when it is ready.
 """
 
 from __future__ import annotations
 
 import io
+from typing import Any
 
-from flask import abort, render_template, request, send_file
+from flask import abort, current_app, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy.orm import Session
 
+from consult import jobs as runner
 from consult.analyst.routes import bp, load
 from consult.extensions import db
 from consult.i18n import language_name
-from consult.services import exports
+from consult.models import Consultation, User
+from consult.services import audit, exports, jobs
 from consult.services.errors import InvalidState
 
 BROWSER_XLSX_CELLS = 250_000  # about 2.5 s of openpyxl on an idle 2-core machine
@@ -34,7 +40,12 @@ def _language() -> str | None:
     return request.args.get("labels") or None
 
 
-def _page(slug: str, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+def _page(
+    slug: str,
+    error: str | None = None,
+    status: int = 200,
+    background: str | None = None,
+) -> ResponseReturnValue:
     consultation = load(slug)
     overview = exports.export_overview(db.session, current_user, consultation, _round())
     language = _language()
@@ -53,6 +64,8 @@ def _page(slug: str, error: str | None = None, status: int = 200) -> ResponseRet
             formats=list(exports.FORMATS),
             result_formats=list(exports.RESULT_FORMATS),
             error=error,
+            background=background,
+            form=FlaskForm(formdata=None),
         ),
         status,
     )
@@ -93,10 +106,84 @@ def export_responses(slug: str, shape: str, fmt: str) -> ResponseReturnValue:
             language=_language(),
             max_xlsx_cells=BROWSER_XLSX_CELLS,
         )
+    except exports.TooLarge as error:
+        db.session.rollback()
+        target = url_for(".export_in_background", slug=slug, shape=shape, fmt=fmt, **_query())
+        return _page(slug, error.message, 409, background=target)
     except InvalidState as error:
         db.session.rollback()
         return _page(slug, error.message, 409)
     return _download(exported)
+
+
+def _query() -> dict[str, Any]:
+    return {k: v for k, v in (("round", _round()), ("labels", _language())) if v is not None}
+
+
+@bp.post("/exports/<shape>.<fmt>/background")
+def export_in_background(slug: str, shape: str, fmt: str) -> ResponseReturnValue:
+    """Prepare a large export as a background job; its progress page hands over the file."""
+    consultation = load(slug)
+    if shape not in exports.SHAPES or fmt not in exports.FORMATS:
+        abort(404)
+    if not FlaskForm().validate():
+        abort(400)
+    parameters = {
+        "consultation": consultation.id,
+        "actor": current_user.id,
+        "shape": shape,
+        "fmt": fmt,
+        "round": _round(),
+        "language": _language(),
+    }
+    job = jobs.create_job(db.session, current_user, consultation, "export-responses", parameters)
+    public_id = job.public_id
+    db.session.commit()
+    runner.start(current_app._get_current_object(), public_id)  # type: ignore[attr-defined]
+    return redirect(url_for(".job", slug=slug, public_id=public_id))
+
+
+def _load_export(session: Session, parameters: dict[str, Any]) -> tuple[Any, ...]:
+    """Job step 1: read the responses (and record the export, as a download does)."""
+    consultation = session.get(Consultation, parameters["consultation"])
+    actor = session.get(User, parameters["actor"])
+    if consultation is None or actor is None:
+        raise InvalidState("the consultation or its analyst no longer exists")
+    table = exports.response_table(
+        session,
+        consultation,
+        parameters["shape"],
+        round_number=parameters["round"],
+        language=parameters["language"],
+    )
+    audit.record(
+        session,
+        actor,
+        "export.responses",
+        consultation,
+        shape=table.shape,
+        format=parameters["fmt"],
+        round=table.round_number,
+        language=table.codebook.language,
+        responses=table.responses,
+        rows=len(table.frame),
+        background=True,
+    )
+    name = f"{consultation.slug}-round{table.round_number}-{table.shape}.{parameters['fmt']}"
+    return table, parameters["fmt"], name
+
+
+def _make_export(loaded: tuple[Any, ...], progress: jobs.Progress) -> jobs.Made:
+    """Job step 2: write the file (no database)."""
+    table, fmt, name = loaded
+
+    def rows(_stage: str, done: int, total: int) -> None:
+        progress(done / total if total else 1.0, f"{done} of {total} rows written")
+
+    return exports.render(table, fmt, rows), name, exports.MIMETYPES[fmt]
+
+
+jobs.register("export-responses", _load_export, _make_export)
 
 
 @bp.get("/exports/results/<question>.<fmt>")

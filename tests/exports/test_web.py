@@ -132,3 +132,38 @@ def test_labels_follow_the_chosen_language(app, staff, tmp_path) -> None:  # noq
     refused = get(app, staff.analyst, f"{BASE}/wide.sav?labels=fr&lang=en")
     assert refused.status_code == 409
     assert "is not offered in &#39;fr&#39;" in refused.get_data(as_text=True)
+
+
+def test_a_large_xlsx_is_prepared_in_the_background(app, staff, monkeypatch) -> None:  # noqa: F811
+    """Too large for the request: the page offers a background job, whose file is the same."""
+    import openpyxl
+
+    from consult.models import Job, JobState
+
+    app.config["JOBS_INLINE"] = True  # the job runs at once (its thread is tested in tests/jobs)
+    monkeypatch.setattr(export_views, "BROWSER_XLSX_CELLS", 100)
+    refused = get(app, staff.analyst, f"{BASE}/wide.xlsx?labels=tr&lang=en")
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    action = f"{BASE}/wide.xlsx/background?labels=tr"
+    assert f'action="{action}"' in html.replace("&amp;", "&")
+    client = app.test_client()
+    sign_in_as(client, staff.analyst)
+    started = fetch(app, client, "POST", action)
+    assert started.status_code == 302
+    job = db.session.scalar(select(Job))
+    assert (job.state, job.created_by, job.kind) == (
+        JobState.DONE,
+        staff.analyst.id,
+        "export-responses",
+    )
+    assert started.location.endswith(f"/jobs/{job.public_id}")
+    page = fetch(app, client, "GET", started.location + "?lang=en").get_data(as_text=True)
+    assert "Ready" in page
+    download = fetch(app, client, "GET", started.location + "/download")
+    assert download.headers["Content-Disposition"].endswith('-round1-wide.xlsx"')
+    sheet = openpyxl.load_workbook(io.BytesIO(download.get_data()), read_only=True)["data"]
+    assert len(list(sheet.iter_rows())) == 31  # a header and the 30 demo responses
+    db.session.rollback()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.responses"))
+    assert [e.details.get("background") for e in events] == [True]

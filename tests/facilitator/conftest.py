@@ -45,6 +45,7 @@ def app(migrated_url: str) -> Iterator[Flask]:
     application = make_test_app(
         migrated_url,
         SECURITY_PASSWORD_HASH_PASSLIB_OPTIONS={"argon2__rounds": 1, "argon2__memory_cost": 64},
+        JOBS_INLINE=True,  # background jobs run at once (tests/jobs tests the worker threads)
     )
     with application.app_context():
         yield application

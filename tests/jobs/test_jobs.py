@@ -68,6 +68,7 @@ def wait_for(public_id: str, state: JobState, seconds: float = 15) -> Job:
 
 
 def test_job_runs_in_the_background_and_its_file_downloads(app: Flask, staff: Staff) -> None:
+    app.config["JOBS_INLINE"] = False  # a worker thread, as in production
     release.clear()
     public_id = submit(staff, "test-title", steps=8)
     runner.start(app, public_id)
