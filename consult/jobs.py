@@ -50,8 +50,6 @@ def run(app: Flask, public_id: str) -> None:
             if job is None:
                 return
             kind = jobs.KINDS[job.kind]
-            loaded = kind.load(session, dict(job.parameters))
-            session.commit()  # the data is read: free the database during the slow part
             last = 0.0
 
             def progress(fraction: float, message: str = "") -> None:
@@ -62,6 +60,8 @@ def run(app: Flask, public_id: str) -> None:
                 jobs.report_progress(session, public_id, fraction, message, utcnow())
                 session.commit()
 
+            loaded = kind.load(session, dict(job.parameters), progress)
+            session.commit()  # the data is read: free the database during the slow part
             made = kind.make(loaded, progress)
             jobs.finish(session, public_id, made, utcnow())
             session.commit()

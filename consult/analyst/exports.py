@@ -143,18 +143,25 @@ def export_in_background(slug: str, shape: str, fmt: str) -> ResponseReturnValue
     return redirect(url_for(".job", slug=slug, public_id=public_id))
 
 
-def _load_export(session: Session, parameters: dict[str, Any]) -> tuple[Any, ...]:
+def _load_export(
+    session: Session, parameters: dict[str, Any], progress: jobs.Progress
+) -> tuple[Any, ...]:
     """Job step 1: read the responses (and record the export, as a download does)."""
     consultation = session.get(Consultation, parameters["consultation"])
     actor = session.get(User, parameters["actor"])
     if consultation is None or actor is None:
         raise InvalidState("the consultation or its analyst no longer exists")
+
+    def read(_stage: str, done: int, total: int) -> None:
+        progress(0.5 * done / total if total else 0.5, f"{done} of {total} responses read")
+
     table = exports.response_table(
         session,
         consultation,
         parameters["shape"],
         round_number=parameters["round"],
         language=parameters["language"],
+        progress=read,
     )
     audit.record(
         session,
@@ -178,7 +185,7 @@ def _make_export(loaded: tuple[Any, ...], progress: jobs.Progress) -> jobs.Made:
     table, fmt, name = loaded
 
     def rows(_stage: str, done: int, total: int) -> None:
-        progress(done / total if total else 1.0, f"{done} of {total} rows written")
+        progress(0.5 + 0.5 * done / total if total else 1.0, f"{done} of {total} rows written")
 
     return exports.render(table, fmt, rows), name, exports.MIMETYPES[fmt]
 

@@ -1,10 +1,10 @@
 """Background jobs: the rules. (``consult.jobs`` runs them in worker threads.)
 
-A job kind is registered with two functions: ``load(session, parameters)`` reads what the work
-needs inside a short transaction, and ``make(loaded, progress)`` does the slow part (rendering,
-bootstrapping) without touching the database and returns ``(bytes, file name, media type)``.
-Splitting them keeps the database free while the slow part runs (on SQLite every transaction
-holds the write lock). ``progress(fraction, message)`` reports how far it got.
+A job kind is registered with two functions: ``load(session, parameters, progress)`` reads what
+the work needs, and ``make(loaded, progress)`` does the slow part that needs no database
+(rendering, writing files) and returns ``(bytes, file name, media type)``. The runner ends the
+transaction between them, so the database is free while the slow part runs (on SQLite every
+transaction holds the write lock). ``progress(fraction, message)`` reports how far it got.
 
 Jobs are visible to their creator and to admins; their state lives in the database, so any app
 server can show the progress of a job another one runs. A running job whose last progress
@@ -36,7 +36,7 @@ Made = tuple[bytes, str, str]  # content, file name, media type
 class JobKind:
     """How to do one kind of job."""
 
-    load: Callable[[Session, dict[str, Any]], Any]
+    load: Callable[[Session, dict[str, Any], Progress], Any]
     make: Callable[[Any, Progress], Made]
 
 
@@ -45,7 +45,7 @@ KINDS: dict[str, JobKind] = {}
 
 def register(
     name: str,
-    load: Callable[[Session, dict[str, Any]], Any],
+    load: Callable[[Session, dict[str, Any], Progress], Any],
     make: Callable[[Any, Progress], Made],
 ) -> None:
     """Register the job kind ``name`` (a second registration replaces the first)."""

@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.db, pytest.mark.filterwarnings(FS_TUPLE_CHOICES)]
 release = threading.Event()
 
 
-def _load(session, parameters):  # type: ignore[no-untyped-def]
+def _load(session, parameters, progress):  # type: ignore[no-untyped-def]
     consultation = session.get(Consultation, parameters["consultation"])
     return {"title": consultation.title["en"], "steps": parameters["steps"]}
 
