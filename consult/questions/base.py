@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, ClassVar
 
 from flask_babel import lazy_gettext as _l
@@ -65,14 +66,22 @@ class QuestionSpec:
     def option(self, code: str) -> OptionSpec | None:
         return next((o for o in self.options if o.code == code), None)
 
+    @cached_property
+    def _options_by_id(self) -> dict[int, OptionSpec]:
+        return {o.id: o for o in self.options}
+
+    @cached_property
+    def _items_by_id(self) -> dict[int, ItemSpec]:
+        return {i.id: i for i in self.items}
+
     def option_by_id(self, option_id: int | None) -> OptionSpec | None:
-        return next((o for o in self.options if o.id == option_id), None)
+        return None if option_id is None else self._options_by_id.get(option_id)
 
     def item(self, code: str) -> ItemSpec | None:
         return next((i for i in self.items if i.code == code), None)
 
     def item_by_id(self, item_id: int | None) -> ItemSpec | None:
-        return next((i for i in self.items if i.id == item_id), None)
+        return None if item_id is None else self._items_by_id.get(item_id)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ class ReportOptions:
     challenge_question_code: str | None = None
     method: str | None = None
     weighting: str = "respondent"
-    bootstrap: int = priorities.DEFAULT_BOOTSTRAP
+    bootstrap: int | None = None  # None: each method's own default (priorities)
     seed: int | None = priorities.DEFAULT_SEED
 
 
@@ -473,7 +473,11 @@ def _methods(
     blocks.append(
         {"id": "methods-scores", "title": _("How the scores are computed"), "paragraphs": scoring}
     )
-    replicates = question.bootstrap if question is not None else options.bootstrap
+    replicates = (
+        question.bootstrap
+        if question is not None
+        else (options.bootstrap or priorities.DEFAULT_BOOTSTRAP)
+    )
     confidence = question.confidence if question is not None else 0.95
     blocks.append(
         {
