@@ -50,6 +50,9 @@ MAIL_SUPPRESS_SEND = True
 RATELIMIT_STORAGE_URI = "memory://"
 RATELIMIT_HEADERS_ENABLED = True  # Retry-After on 429
 LOGIN_RATE_LIMIT = "10/minute"  # sign-in attempts (POST /account/login) per IP address
+API_RATE_LIMIT = "120/minute"  # read-only JSON API, per token
+API_ADDRESS_RATE_LIMIT = "600/minute"  # read-only JSON API, per IP address whatever the token
+API_RESULTS_MAX_SECONDS = 10  # refuse results requests of slow methods estimated to take longer
 
 DEMO_RESPONSES = 123
 DEMO_SEED = 2019
