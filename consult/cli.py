@@ -347,12 +347,276 @@ def _write_output(path: Path, data: bytes) -> None:
         raise CommandError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+# --- exports of responses and results (issue 6) -------------------------------------------------
+
+
+_PROGRESS_LABELS = {"responses": "Reading responses", "rows": "Writing rows"}
+
+
+class _ProgressBars:
+    """Progress bars on standard error, one per stage (the command uses it on a terminal)."""
+
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.bars: dict[str, Any] = {}
+        self.done: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        bar = self.bars.get(stage)
+        if bar is None:
+            bar = click.progressbar(
+                length=max(total, 1), label=_PROGRESS_LABELS.get(stage, stage), file=self.stream
+            )
+            self.bars[stage], self.done[stage] = bar, 0
+        bar.update(done - self.done[stage])
+        self.done[stage] = done
+        if done >= total:
+            bar.render_finish()
+
+    def close(self) -> None:
+        for stage, bar in self.bars.items():
+            if self.done[stage] < (bar.length or 0):
+                bar.render_finish()
+
+
+@click.command("export")
+@click.argument("slug")
+@click.option("--format", "fmt", required=True, help="csv, xlsx or sav (SPSS).")
+@click.option(
+    "--shape",
+    default="wide",
+    show_default=True,
+    help="wide (a row per response), long (a row per answer), codebook, or results "
+    "(the results tables of --question; csv or xlsx).",
+)
+@click.option("--round", "round_number", default=None, type=int, help="Round (default: latest).")
+@click.option("--lang", "language", default=None, help="Language of labels (default: the default).")
+@click.option("--question", default=None, help="--shape results: the priority question's code.")
+@click.option("--method", default=None, help="--shape results: the ranking method.")
+@click.option("--weights", default="respondent", help="--shape results: respondent|equal-groups.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@with_appcontext
+@one_line_errors
+def export_command(
+    slug: str,
+    fmt: str,
+    shape: str,
+    round_number: int | None,
+    language: str | None,
+    question: str | None,
+    method: str | None,
+    weights: str,
+    output: Path | None,
+) -> None:
+    """Export the submitted responses of SLUG: --format csv|xlsx|sav [--shape wide|long] -o FILE.
+
+    Only submitted responses; invitation data only for named consultations, never e-mail
+    addresses. A progress bar goes to standard error when it is a terminal.
+    """
+    from consult.services.exports import FORMATS, SHAPES, export_responses, export_results
+    from consult.services.transfer import find_consultation
+
+    if output is None:
+        raise CommandError("give the output file with -o FILE")
+    if shape not in (*SHAPES, "results"):
+        raise CommandError(f"unknown shape {shape!r}: use {', '.join((*SHAPES, 'results'))}")
+    if fmt not in FORMATS:
+        raise CommandError(f"unknown format {fmt!r}: use {', '.join(FORMATS)}")
+    if shape != "results" and (question or method):
+        raise CommandError("--question and --method go with --shape results")
+    if shape == "results" and not question:
+        raise CommandError("--shape results needs --question CODE")
+    consultation = find_consultation(db.session, slug)
+    bars = _ProgressBars(sys.stderr) if sys.stderr.isatty() else None
+    try:
+        if shape == "results":
+            assert question is not None
+            exported = export_results(
+                db.session,
+                None,
+                consultation,
+                question,
+                fmt,
+                method=method,
+                weights=weights,
+                round_number=round_number,
+                language=language,
+            )
+        else:
+            exported = export_responses(
+                db.session,
+                None,
+                consultation,
+                shape=shape,
+                fmt=fmt,
+                round_number=round_number,
+                language=language,
+                progress=bars,
+            )
+    finally:
+        if bars is not None:
+            bars.close()
+    _write_output(output, exported.data)
+    db.session.commit()
+    click.echo(f"Exported {exported.rows} row(s) of {slug} ({shape}, {fmt}) to {output}.")
+
+
+# --- end of exports -------------------------------------------------------------------------------
+
+
+# --- the priority report as PDF (issue 6) -------------------------------------------------------
+
+
+@click.command("report")
+@click.argument("slug")
+@click.option("--lang", "language", default=None, help="tr, en or ar (default: its default).")
+@click.option(
+    "--question",
+    default=None,
+    help="The priority question that ranks the actions (default: the one asking about the most).",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@with_appcontext
+@one_line_errors
+def report_command(
+    slug: str, language: str | None, question: str | None, output: Path | None
+) -> None:
+    """Write the priority report of SLUG as a PDF: --lang tr|en|ar -o FILE.pdf.
+
+    The same numbers as the results page; progress goes to standard error.
+    """
+    from consult.reports.document import STEPS, ReportOptions, report_summary_lines
+    from consult.reports.pdf import RENDER_STEPS, report_languages, report_pdf
+    from consult.services.transfer import find_consultation
+
+    if output is None:
+        raise CommandError("give the output file with -o FILE.pdf")
+    if not output.parent.is_dir():
+        raise CommandError(f"cannot write {output}: no such folder {output.parent}")
+    languages = report_languages()
+    if language is not None and language not in languages:
+        raise CommandError(f"unknown language {language!r}: use {', '.join(languages)}")
+    consultation = find_consultation(db.session, slug)
+    language = language or consultation.default_language
+    if language not in languages:
+        language = str(languages[0])
+    steps = (*STEPS, *RENDER_STEPS)
+    with click.progressbar(
+        length=len(steps), label=f"Report {slug} ({language})", file=sys.stderr
+    ) as bar:
+        pdf, report = report_pdf(
+            db.session,
+            consultation,
+            language=language,
+            options=ReportOptions(question_code=question),
+            progress=lambda _step: bar.update(1),
+        )
+    _write_output(output, pdf)
+    db.session.rollback()  # read only
+    click.echo(f"Wrote {output}: {report['pages']} pages, {len(pdf) // 1024} kB, {language}.")
+    for line in report_summary_lines(report):
+        click.echo(f"  {line}")
+
+
+# --- end of the report ----------------------------------------------------------------------------
+
+
+# --- results of a priority question as the analysis JSON (issue 6) ------------------------------
+
+
+@click.command("results")
+@click.argument("slug")
+@click.option("--question", required=True, help="The priority question's code.")
+@click.option("--method", default=None, help="Analysis method (default: the kind's first).")
+@click.option(
+    "--weighting",
+    default="respondent",
+    show_default=True,
+    help="respondent (everybody counts once) or equal-groups (every group the same voice).",
+)
+@click.option("--bootstrap", default=0, type=int, show_default=True, help="Bootstrap replicates.")
+@click.option("--seed", default=None, type=int, help="Bootstrap seed.")
+@click.option("--top-k", "top_k", default=None, type=int, help="k of p_top_k (default 3).")
+@click.option("--round", "round_number", default=None, type=int, help="Round (default: latest).")
+@click.option("--group", "groups", multiple=True, help="Keep this stakeholder group (repeatable).")
+@click.option("--district", "districts", multiple=True, help="Keep this district (repeatable).")
+@click.option("--language", "languages", multiple=True, help="Keep this language (repeatable).")
+@click.option("--source", "sources", multiple=True, help="Keep online or workshop (repeatable).")
+@click.option(
+    "--by-group", is_flag=True, help="Also rank within each group (small groups suppressed)."
+)
+@click.option("--format", "fmt", default="json", show_default=True, help="json.")
+@with_appcontext
+@one_line_errors
+def results_command(
+    slug: str,
+    question: str,
+    method: str | None,
+    weighting: str,
+    bootstrap: int,
+    seed: int | None,
+    top_k: int | None,
+    round_number: int | None,
+    groups: tuple[str, ...],
+    districts: tuple[str, ...],
+    languages: tuple[str, ...],
+    sources: tuple[str, ...],
+    by_group: bool,
+    fmt: str,
+) -> None:
+    """Print the results of question --question of SLUG as the analysis command line's JSON.
+
+    The output is what ``python -m analysis rank FRAME.csv --kind KIND --method METHOD
+    --weights WEIGHTING --bootstrap N --seed S [--by-group --min-group-size K]`` prints for the
+    question's answers (K: the consultation's small-cell threshold; groups below it show no
+    figures). Filters keep only some respondents; fewer than K left is refused.
+    """
+    import json
+
+    from consult.services.priorities import Filters, analysis_frame
+    from consult.services.transfer import find_consultation
+
+    if fmt != "json":
+        raise CommandError(f"unknown format {fmt!r}: use json")
+    consultation = find_consultation(db.session, slug)
+    data = analysis_frame(
+        db.session,
+        consultation,
+        question,
+        method=method,
+        weighting=weighting,
+        filters=Filters(groups, districts, languages, sources),
+        bootstrap=bootstrap,
+        seed=seed,
+        top_k=top_k,
+        round_number=round_number,
+    )
+    try:
+        payload = data.rank(by_group=by_group).to_dict()
+    except (ValueError, ArithmeticError) as exc:  # analysis.InputError is a ValueError
+        raise CommandError(" ".join(str(exc).split())) from None
+    db.session.rollback()  # read only
+    text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
+    out = getattr(sys.stdout, "buffer", None)
+    if out is not None:
+        out.write(text.encode("utf-8"))
+        out.flush()
+    else:
+        sys.stdout.write(text)
+
+
+# --- end of results -------------------------------------------------------------------------------
+
+
 def init_app(app: Flask) -> None:
     """Register the app's commands."""
     app.cli.add_command(demo_command)
     app.cli.add_command(users_group)
     app.cli.add_command(consultation_group)
     app.cli.add_command(invite_command)
+    app.cli.add_command(export_command)
+    app.cli.add_command(report_command)
+    app.cli.add_command(results_command)
 
 
 def _create_app_or_exit() -> Flask:

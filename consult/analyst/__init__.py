@@ -13,6 +13,13 @@ from consult.analyst.routes import bp
 
 def init_app(app: Flask) -> None:
     """Register the analyst blueprint and its route modules."""
-    from consult.analyst import exports, reports, results  # noqa: F401  (registers routes)
+    from consult.analyst import (  # noqa: F401  (registers routes)
+        exports,
+        jobs,
+        open_text,
+        publishing,
+        reports,
+        results,
+    )
 
     app.register_blueprint(bp)

@@ -10,19 +10,26 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from flask import current_app, url_for
 from flask_babel import format_decimal
+from flask_babel import gettext as _
 from markupsafe import Markup
 
 from consult.i18n import text_direction
 from consult.participate.helpers import TYPE_HELPERS
 from consult.questions import FieldError, ItemSpec, QuestionSpec, get_type
-from consult.services.participation import PageSpec, Survey, visible_pages, visible_questions
+from consult.services.participation import (
+    PageSpec,
+    Survey,
+    reason_fields,
+    visible_pages,
+    visible_questions,
+)
 
 # Rough seconds a participant needs, per question and per thing to judge (for the estimate).
 SECONDS_PER_QUESTION = 15
@@ -114,6 +121,32 @@ def question_views(
     return views
 
 
+#: The templates of the question types that show a Delphi round's feedback next to each item.
+DELPHI_TEMPLATES = {
+    "rating": "participate/delphi_rating.html",
+    "matrix": "participate/delphi_matrix.html",
+}
+
+
+def with_feedback(views: list[QuestionView], feedback: Mapping[str, Any]) -> list[QuestionView]:
+    """The page's questions, those with Delphi feedback rendered by the feedback templates."""
+    return [
+        replace(v, template=DELPHI_TEMPLATES[v.spec.type])
+        if v.spec.code in feedback and v.spec.type in DELPHI_TEMPLATES
+        else v
+        for v in views
+    ]
+
+
+def own_answers_note(feedback: Mapping[str, Any]) -> str | None:
+    """Why the panelist's own previous answers are not shown on a page (None: they are, or
+    there is no feedback): ``"anonymous"`` or ``"unknown"`` (an open link)."""
+    for item in feedback.values():
+        if item.own in ("anonymous", "unknown"):
+            return str(item.own)
+    return None
+
+
 def summary_links(
     views: Iterable[QuestionView], errors: Iterable[FieldError]
 ) -> list[tuple[str, str]]:
@@ -197,8 +230,10 @@ def review_sections(
     skip: set[str],
     seed: int,
     page_url: Callable[[PageSpec], str],
+    reasons: Mapping[str, str] | None = None,
 ) -> list[ReviewSection]:
-    """Every page shown and its answers as the participant will send them."""
+    """Every page shown and its answers as the participant will send them (with the reasons
+    given on Delphi feedback questions, by reason field)."""
     sections = []
     for page in survey.pages:
         rows = []
@@ -210,7 +245,7 @@ def review_sections(
         shown = visible_questions(page, values, skip)
         for q in shown:
             qtype, value = get_type(q.type), values.get(q.code)
-            lines = tuple(qtype.describe(q, value, seed))
+            lines = tuple(qtype.describe(q, value, seed)) + _reason_lines(q, reasons or {})
             url = f"{page_url(page)}#question-{q.code}"
             answered = bool(qtype.is_answered(q, value))
             rows.append(ReviewRow(q.code, q.text, lines, url, q.required, answered))
@@ -219,6 +254,17 @@ def review_sections(
                 ReviewSection(page.title, page_url(page) if shown else None, tuple(rows))
             )
     return sections
+
+
+def _reason_lines(q: QuestionSpec, reasons: Mapping[str, str]) -> tuple[str, ...]:
+    lines = []
+    for name, item in reason_fields(q):
+        if reasons.get(name):
+            label = item.label if item is not None else q.text
+            lines.append(
+                _("Your reason for “%(item)s”: %(reason)s", item=label, reason=reasons[name])
+            )
+    return tuple(lines)
 
 
 def estimated_minutes(survey: Survey) -> int:

@@ -36,6 +36,7 @@ from consult.models import ResponseState, utcnow
 from consult.participate import pages
 from consult.participate.forms import ConsentForm, PageForm, WithdrawForm
 from consult.questions import FieldError
+from consult.services import delphi
 from consult.services.consultations import list_open_consultations
 from consult.services.errors import Conflict, InvalidState, NotFound
 from consult.services.participation import (
@@ -54,6 +55,7 @@ from consult.services.participation import (
     response_language,
     save_page,
     start_open_response,
+    stored_reasons,
     stored_values,
     submit_response,
     visible_questions,
@@ -492,11 +494,15 @@ def _page_context(
 ) -> dict[str, Any]:
     questions = visible_questions(page, values, skip)
     views = pages.question_views(questions, values, access.response.id, errors, raw)
+    feedback = delphi.page_feedback(db.session, access, survey, questions)
     previous = pages.previous_page(survey, values, skip, page.index)
     return {
         **_flow_context(token, survey),
         "page": page,
-        "questions": views,
+        "questions": pages.with_feedback(views, feedback),
+        "delphi_feedback": feedback,
+        "delphi_reasons": stored_reasons(db.session, survey, access.response) if feedback else {},
+        "delphi_own_note": pages.own_answers_note(feedback),
         "summary": pages.summary_links(views, errors),
         "progress": pages.progress(survey, values, skip, page),
         "action_url": _page_url(token, page),
@@ -537,6 +543,7 @@ def review(token: str) -> ResponseReturnValue:
         skip,
         access.response.id,
         lambda p: _page_url(token, p, return_to="review"),
+        stored_reasons(db.session, survey, access.response),
     )
     summary: list[tuple[str, str]] = []
     if posted and missing is not None:

@@ -3,6 +3,13 @@
 A participant reaches a response either through a personal invitation token (``/i/<token>``)
 or through the resume token of an open-link response (``/r/<token>``); tokens are stored only
 as hashes. Every function takes explicit arguments, flushes and never commits.
+
+Delphi rounds (``consult.services.delphi``): a round created from an earlier one names its
+*feedback questions* (``Round.feedback["questions"]``). On those, a panelist may give a reason
+per item (form fields ``q-<code>-reason`` for a rating, ``q-<code>-<item>-reason`` for a matrix
+row), stored on the answer row (``Answer.reason``); and a panelist coming through an invitation
+starts with their own answers of the previous round already chosen — unless the consultation
+is anonymous, where nothing links a submitted response to its invitation.
 """
 
 from __future__ import annotations
@@ -12,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -73,6 +82,8 @@ class Survey:
     privacy_notice: str
     anonymity: str
     pages: tuple[PageSpec, ...]
+    feedback: tuple[str, ...] = ()  # Delphi: codes of the questions showing earlier results
+    previous_round_number: int | None = None  # Delphi: the round whose results are shown
 
     def question(self, code: str) -> QuestionSpec | None:
         return next((q for p in self.pages for q in p.questions if q.code == code), None)
@@ -167,7 +178,173 @@ def build_survey(session: Session, round_: Round, language: str) -> Survey:
         privacy_notice=text(consultation.privacy_notice),
         anonymity=consultation.anonymity.value,
         pages=pages,
+        feedback=tuple(sorted(feedback_codes(round_))),
+        previous_round_number=_previous_round_number(round_),
     )
+
+
+def _previous_round_number(round_: Round) -> int | None:
+    if round_.previous_round_id is None:
+        return None
+    previous = next(
+        (r for r in round_.consultation.rounds if r.id == round_.previous_round_id), None
+    )
+    return previous.number if previous is not None else None
+
+
+# --- Delphi: feedback questions, reasons, the previous round's answers ---------------------------
+
+FEEDBACK_TYPES = frozenset({"rating", "matrix"})  # types that can show a round's results
+MAX_REASON = 2000  # characters in one reason for an answer
+
+
+def feedback_codes(round_: Round) -> frozenset[str]:
+    """Codes of the round's questions that show the previous round's results (Delphi)."""
+    if round_.previous_round_id is None:
+        return frozenset()
+    codes = (round_.feedback or {}).get("questions") or []
+    return frozenset(str(c) for c in codes if isinstance(c, str))
+
+
+def reason_fields(q: QuestionSpec) -> list[tuple[str, ItemSpec | None]]:
+    """The reason fields of a feedback question and the item each belongs to.
+
+    A rating asks one reason (``q-<code>-reason``); a matrix one per row
+    (``q-<code>-<item>-reason``: codes have no hyphen, so the names cannot collide).
+    """
+    if q.type == "matrix":
+        return [(f"{q.field}-{item.code}-reason", item) for item in q.items]
+    if q.type == "rating":
+        return [(f"{q.field}-reason", q.items[0] if q.items else None)]
+    return []
+
+
+def stored_reasons(session: Session, survey: Survey, response: Response) -> dict[str, str]:
+    """The reasons stored on a response's feedback answers, by reason field name."""
+    if not survey.feedback:
+        return {}
+    by_question: dict[int, dict[int | None, str]] = {}
+    for question_id, item_id, text in session.execute(
+        select(Answer.question_id, Answer.item_id, Answer.reason).where(
+            Answer.response_id == response.id, Answer.reason.is_not(None)
+        )
+    ):
+        by_question.setdefault(question_id, {})[item_id] = text or ""
+    out = {}
+    for code in survey.feedback:
+        q = survey.question(code)
+        if q is None or q.id not in by_question:
+            continue
+        for name, item in reason_fields(q):
+            reason = by_question[q.id].get(item.id if item else None)
+            if reason:
+                out[name] = reason
+    return out
+
+
+def _parse_reasons(
+    q: QuestionSpec, form: MultiDict[str, str], rows: list[AnswerRow], result: PageResult
+) -> dict[int | None, str]:
+    """The reasons typed for a feedback question's answers, by item id; errors go to
+    ``result`` (too long, or a reason for an item left without an answer)."""
+    answered = {row.item_id for row in rows}
+    reasons: dict[int | None, str] = {}
+    for name, item in reason_fields(q):
+        typed = form.get(name, "")
+        result.raw[name] = [typed]
+        text = typed.strip()
+        if not text:
+            continue
+        item_id = item.id if item else None
+        label = item.label if item else q.text
+        if len(text) > MAX_REASON:
+            result.errors.append(
+                FieldError(
+                    name,
+                    _(
+                        "Keep your reason for “%(item)s” to %(max)s characters.",
+                        item=label,
+                        max=format_decimal(MAX_REASON),
+                    ),
+                )
+            )
+        elif item_id not in answered:
+            result.errors.append(
+                FieldError(
+                    name,
+                    _(
+                        "Choose an answer for “%(item)s”, or leave its reason empty.",
+                        item=label,
+                    ),
+                )
+            )
+        else:
+            reasons[item_id] = text
+    return reasons
+
+
+def previous_response(session: Session, round_: Round, invitation: Invitation) -> Response | None:
+    """The invitation's submitted response in the round before ``round_`` (Delphi), if any.
+
+    Always None in anonymous mode: a submitted response keeps no invitation there.
+    """
+    if round_.previous_round_id is None:
+        return None
+    return session.scalar(
+        select(Response).where(
+            Response.invitation_id == invitation.id,
+            Response.round_id == round_.previous_round_id,
+            Response.state == ResponseState.SUBMITTED,
+        )
+    )
+
+
+def _carry_forward(
+    session: Session, response: Response, round_: Round, invitation: Invitation
+) -> None:
+    """Start a Delphi round with the panelist's previous answers to its feedback questions."""
+    codes = feedback_codes(round_)
+    previous = previous_response(session, round_, invitation) if codes else None
+    if previous is None:
+        return
+    earlier = {
+        q.code: q
+        for q in session.scalars(
+            select(Question)
+            .where(Question.round_id == previous.round_id, Question.code.in_(codes))
+            .options(selectinload(Question.options))
+        )
+    }
+    for question in round_.questions:
+        old = earlier.get(question.code)
+        if question.code not in codes or old is None or old.type != question.type:
+            continue
+        option_code = {o.id: o.code for o in old.options}
+        option_id = {o.code: o.id for o in question.options}
+        items = {qi.item_id for qi in question.question_items}
+        for a in session.scalars(
+            select(Answer)
+            .where(Answer.response_id == previous.id, Answer.question_id == old.id)
+            .order_by(Answer.id)
+        ):
+            if a.item_id is not None and a.item_id not in items:
+                continue
+            new_option = None
+            if a.option_id is not None:
+                new_option = option_id.get(option_code.get(a.option_id, ""))
+                if new_option is None:
+                    continue  # the point is no longer offered
+            session.add(
+                Answer(
+                    response_id=response.id,
+                    round_id=round_.id,
+                    question_id=question.id,
+                    item_id=a.item_id,
+                    option_id=new_option,
+                    number=a.number,
+                    flag=a.flag,
+                )
+            )
 
 
 def default_language_for(
@@ -331,6 +508,7 @@ def access_by_invitation(session: Session, token: str, language: str, now: datet
         session.add(response)
         session.flush()
         _record_profile_answers(session, response, round_, invitation)
+        _carry_forward(session, response, round_, invitation)
     if invitation.status in (InvitationStatus.PENDING, InvitationStatus.SENT):
         invitation.status = InvitationStatus.OPENED
         invitation.opened_at = _stamp(consultation, now)  # anonymous: the day only
@@ -471,9 +649,12 @@ def save_page(
         result.raw.update(parsed.raw)
         if parsed.errors:
             result.errors.extend(parsed.errors)
+            if q.code in survey.feedback:
+                result.raw.update({name: form.getlist(name) for name, _item in reason_fields(q)})
             continue
         rows = [] if parsed.value is None else qtype.to_rows(q, parsed.value, response.id)
-        _replace_answers(session, response, q, rows)
+        reasons = _parse_reasons(q, form, rows, result) if q.code in survey.feedback else {}
+        _replace_answers(session, response, q, rows, reasons)
         values[q.code] = parsed.value
         _apply_profile(session, response, q, parsed.value)
         if enforce_required and q.required:
@@ -487,14 +668,22 @@ def save_page(
 
 
 def _replace_answers(
-    session: Session, response: Response, q: QuestionSpec, rows: list[AnswerRow]
+    session: Session,
+    response: Response,
+    q: QuestionSpec,
+    rows: list[AnswerRow],
+    reasons: Mapping[int | None, str] | None = None,
 ) -> None:
     session.execute(
         delete(Answer).where(Answer.response_id == response.id, Answer.question_id == q.id)
     )
     session.add_all(
         Answer(
-            response_id=response.id, round_id=response.round_id, question_id=q.id, **row.as_dict()
+            response_id=response.id,
+            round_id=response.round_id,
+            question_id=q.id,
+            reason=(reasons or {}).get(row.item_id),
+            **row.as_dict(),
         )
         for row in rows
     )

@@ -67,10 +67,95 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int, int, int, int]] = {
     ("GET", f"{_Q}/delete"): _ID,
     ("POST", f"{_Q}/delete"): _ID,
     ("POST", f"{_Q}/move"): _ID,
+    ("POST", f"{_Q}/section"): _ID,
+    # background jobs: their creator (here nobody: 404) and admins; others 403 by consultation
+    ("GET", f"{_P}/jobs/<public_id>"): (302, 404, 404, 403, 404, 403),
+    ("GET", f"{_P}/jobs/<public_id>/download"): (302, 404, 404, 403, 404, 403),
+    # the lists: objectives, items, stakeholder groups (builder)
+    ("GET", f"{_P}/lists"): _OK,
+    ("GET", f"{_P}/lists/<kind>/new"): _ID,
+    ("POST", f"{_P}/lists/<kind>/new"): _ID,
+    ("GET", f"{_P}/lists/<kind>/<entry_id>/edit"): _ID,
+    ("POST", f"{_P}/lists/<kind>/<entry_id>/edit"): _ID,
+    ("GET", f"{_P}/lists/<kind>/<entry_id>/delete"): _ID,
+    ("POST", f"{_P}/lists/<kind>/<entry_id>/delete"): _ID,
     ("GET", f"{_P}/translations"): _OK,
     ("GET", f"{_P}/preview"): _OK,
+    # consultation settings, copy, members (empty POSTs are refused forms: 422, or 400);
+    # members are visible to every member, changed by editors only; accounts: admins only
+    ("GET", "/manage/consultations/new"): (302, 200, 200, 200, 403, 403),
+    ("POST", "/manage/consultations/new"): (302, 422, 422, 422, 403, 403),
+    ("GET", f"{_P}/settings"): _OK,
+    ("POST", f"{_P}/settings"): (302, 422, 422, 403, 403, 403),
+    ("GET", f"{_P}/copy"): _OK,
+    ("POST", f"{_P}/copy"): (302, 422, 422, 403, 403, 403),
+    ("GET", f"{_P}/members"): (302, 200, 200, 403, 200, 403),
+    ("POST", f"{_P}/members"): (302, 422, 422, 403, 403, 403),
+    ("POST", f"{_P}/members/remove"): (302, 400, 400, 403, 403, 403),
+    ("GET", "/manage/accounts"): (302, 200, 403, 403, 403, 403),
+    ("GET", "/manage/accounts/new"): (302, 200, 403, 403, 403, 403),
+    ("POST", "/manage/accounts/new"): (302, 422, 403, 403, 403, 403),
+    ("POST", "/manage/accounts/<user_id>/deactivate"): (302, 404, 403, 403, 403, 403),
+    ("POST", "/manage/accounts/<user_id>/reactivate"): (302, 404, 403, 403, 403, 403),
+    # invitations (editors only: personal data) — an empty upload is a refused form (422), an
+    # unsigned confirmation 400, reminders without SMTP 409; import (site facilitators and
+    # admins; empty POST 422) and export (every member)
+    ("GET", f"{_P}/invitations"): _OK,
+    ("POST", f"{_P}/invitations/upload"): (302, 422, 422, 403, 403, 403),
+    ("POST", f"{_P}/invitations/confirm"): (302, 400, 400, 403, 403, 403),
+    ("POST", f"{_P}/invitations/remind"): (302, 409, 409, 403, 403, 403),
+    ("GET", f"{_P}/invitations/<invitation_id>/revoke"): _ID,
+    ("POST", f"{_P}/invitations/<invitation_id>/revoke"): _ID,
+    ("GET", "/manage/consultations/import"): (302, 200, 200, 200, 403, 403),
+    ("POST", "/manage/consultations/import"): (302, 422, 422, 422, 403, 403),
+    ("GET", f"{_P}/export"): (302, 200, 200, 403, 200, 403),
+    ("GET", f"{_P}/export.json"): (302, 200, 200, 403, 200, 403),
+    ("GET", f"{_P}/export.xlsx"): (302, 200, 200, 403, 200, 403),
+    # results and the action-plan draft (analyst workspace: every member may analyse)
+    ("GET", f"{_P}/results"): (302, 200, 200, 403, 200, 403),
+    ("GET", f"{_P}/action-plan"): (302, 200, 200, 403, 200, 403),
+    # analyst exports of responses and results tables (every member); the matrix's demo has no
+    # responses, so a results table is refused (409)
+    ("GET", f"{_P}/exports"): (302, 200, 200, 403, 200, 403),
+    ("GET", f"{_P}/exports/<shape>.<fmt>"): (302, 200, 200, 403, 200, 403),
+    ("POST", f"{_P}/exports/<shape>.<fmt>/background"): (302, 302, 302, 403, 302, 403),
+    ("GET", f"{_P}/exports/results/<question>.<fmt>"): (302, 409, 409, 403, 409, 403),
+    # the priority report as PDF (every member may analyse); the PDF renders without responses
+    ("GET", f"{_P}/report"): (302, 200, 200, 403, 200, 403),
+    ("GET", f"{_P}/report.pdf"): (302, 200, 200, 403, 200, 403),
+    ("POST", f"{_P}/report/background"): (302, 302, 302, 403, 302, 403),
+    # open answers and quotes (every member may analyse; a POST without an action is 400);
+    # published reports: an empty publish form is refused (422), a version that is not a
+    # number is 404
+    ("GET", f"{_P}/open-text"): (302, 200, 200, 403, 200, 403),
+    ("POST", f"{_P}/open-text"): (302, 400, 400, 403, 400, 403),
+    ("GET", f"{_P}/reports/published"): (302, 200, 200, 403, 200, 403),
+    ("POST", f"{_P}/reports/publish"): (302, 422, 422, 403, 422, 403),
+    ("GET", f"{_P}/reports/published/<version>"): (302, 404, 404, 403, 404, 403),
+    ("POST", f"{_P}/reports/published/<version>/verify"): (302, 404, 404, 403, 404, 403),
+    # personal API tokens: every staff user manages their own (an empty name is refused: 422;
+    # a token that is not theirs, here one that does not exist, is 404)
+    ("GET", "/manage/api-tokens"): (302, 200, 200, 200, 200, 200),
+    ("POST", "/manage/api-tokens"): (302, 422, 422, 422, 422, 422),
+    ("POST", "/manage/api-tokens/<token_id>/revoke"): (302, 404, 404, 404, 404, 404),
+    # Delphi rounds: preparing and opening a round is for editors (an empty form is refused:
+    # 422, an empty open 400); the summary is for every member who may read results
+    ("GET", f"{_P}/delphi"): (302, 200, 200, 403, 200, 403),
+    ("GET", f"{_P}/rounds/next"): _OK,
+    ("POST", f"{_P}/rounds/next"): (302, 422, 422, 403, 403, 403),
+    ("POST", f"{_P}/rounds/open"): (302, 400, 400, 403, 403, 403),
 }
-ARGUMENTS = {"slug": "migration-action-plan", "token": "not-a-token", "filename": "missing.js"}
+ARGUMENTS = {
+    "slug": "migration-action-plan",
+    "token": "not-a-token",
+    "filename": "missing.js",
+    "user_id": "999999",  # no such account
+    # analyst exports
+    "shape": "wide",
+    "fmt": "csv",
+    "question": "top5_actions",
+    "token_id": "999999",  # API tokens: no such token
+}
 
 
 def routes(app: Flask) -> list[tuple[str, str]]:
