@@ -339,8 +339,7 @@ def test_keyboard_only_completion_with_ranking(participant_page, demo, session) 
     tab_until(page, lambda e: e["action"] == "add")
     page.keyboard.press("Enter")
     page.wait_for_function(
-        "() => document.querySelector('.ranking [role=status]').textContent"
-        ".includes('remove one')"
+        "() => document.querySelector('.ranking [role=status]').textContent.includes('remove one')"
     )
     ranks = page.evaluate("[...document.querySelectorAll('.ranking__select')].map(s => s.value)")
     assert sorted(r for r in ranks if r) == ["1", "2", "3", "4", "5"]
