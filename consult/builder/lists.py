@@ -8,15 +8,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from consult.builder import forms
-from consult.builder.routes import _as_id, _error_into, _load, _summary, bp
+from consult.builder.routes import _as_id, _load, _save, _summary, bp
 from consult.extensions import db
 from consult.i18n import current_language
 from consult.models import Consultation
 from consult.services import lists as service
 from consult.services.consultations import localized
-from consult.services.errors import Conflict, InvalidState
+from consult.services.errors import InvalidState
 from consult.services.lists import TEXT_FIELDS, EntryKind
-from consult.services.questionnaire import InvalidQuestionnaire
 
 KIND_NAMES = {
     EntryKind.OBJECTIVE: _l("Objective"),
@@ -74,40 +73,28 @@ def _entry_page(
     form = forms.entry_form(
         kind, languages, objectives, data=prefill if request.method == "GET" else None
     )
-    status, conflict = 200, False
+    status: int | None = 200
     if request.method == "POST":
-        if form.validate():
-            try:
-                values = forms.entry_input(form, kind, languages)
-                if entry_id is None:
-                    service.add_entry(db.session, current_user, consultation, kind, values)
-                else:
-                    service.update_entry(
-                        db.session,
-                        current_user,
-                        consultation,
-                        kind,
-                        entry_id,
-                        values,
-                        expected=form.fingerprint.data or None,
-                    )
-            except Conflict:
-                db.session.rollback()
-                forms.mark_conflict(form, data)
-                conflict = True
-            except forms.FormInputError as error:
-                form[error.field].errors = [error.message]
-            except InvalidQuestionnaire as error:
-                db.session.rollback()
-                _error_into(form, error.field, error.message, languages)
-            except InvalidState as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
+
+        def save(expected: str | None) -> None:
+            values = forms.entry_input(form, kind, languages)
+            if entry_id is None:
+                service.add_entry(db.session, current_user, consultation, kind, values)
             else:
-                db.session.commit()
-                flash(_l("Saved."), "success")
-                return redirect(url_for(".lists", slug=consultation.slug))
-        status = 409 if conflict else 422
+                service.update_entry(
+                    db.session,
+                    current_user,
+                    consultation,
+                    kind,
+                    entry_id,
+                    values,
+                    expected=expected,
+                )
+
+        status = _save(form, languages, data, save)
+        if status is None:
+            flash(_l("Saved."), "success")
+            return redirect(url_for(".lists", slug=consultation.slug))
     return (
         render_template(
             "builder/entry_form.html",

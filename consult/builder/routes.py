@@ -15,32 +15,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from consult.builder import forms
-from consult.errors import render_error
 from consult.extensions import db
-from consult.facilitator.account import staff_only
+from consult.facilitator.account import guard_staff_blueprint
 from consult.i18n import current_language, language_name
 from consult.models import Consultation
 from consult.participate.pages import language_attrs, question_views
 from consult.services import permissions
 from consult.services import questionnaire as service
-from consult.services.errors import Conflict, Forbidden, InvalidState, NotFound
+from consult.services.errors import Conflict, InvalidState, NotFound
 
 bp = Blueprint("builder", __name__, url_prefix="/manage/consultations/<slug>")
 
 
-bp.before_request(staff_only)
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(_error: Forbidden) -> ResponseReturnValue:
-    db.session.rollback()
-    return render_error(403)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(_error: NotFound) -> ResponseReturnValue:
-    db.session.rollback()
-    return render_error(404)
+guard_staff_blueprint(bp)
 
 
 def _load(slug: str) -> Consultation:
@@ -78,6 +65,37 @@ def _error_into(form: Any, field: str, message: str, languages: list[str]) -> No
             form[name].errors = [*form[name].errors, message]
             return
     form.form_errors.append(message)
+
+
+def _save(form: Any, languages: list[str], data: Any, save: Any) -> int | None:
+    """Validate ``form`` and call ``save(expected_fingerprint)``, then commit.
+
+    Returns None when saved, else the status of the page that shows the form again with what
+    was typed and why: 409 when someone else saved first (``data`` is what they saved), 422
+    for anything refused.
+    """
+    if not form.validate():
+        return 422
+    try:
+        save(form.fingerprint.data or None)
+    except Conflict:
+        db.session.rollback()
+        forms.mark_conflict(form, data)
+        return 409
+    except forms.FormInputError as error:
+        db.session.rollback()
+        form[error.field].errors = [error.message]
+        return 422
+    except service.InvalidQuestionnaire as error:
+        db.session.rollback()
+        _error_into(form, error.field, error.message, languages)
+        return 422
+    except InvalidState as error:
+        db.session.rollback()
+        form.form_errors.append(error.message)
+        return 422
+    db.session.commit()
+    return None
 
 
 # --- overview ------------------------------------------------------------------------------------
@@ -184,39 +202,22 @@ def _section_page(
         earlier = [c for c in earlier if c not in own]
     prefill = forms.section_data(data, languages) if data else {}
     form = forms.section_form(languages, earlier, data=prefill if request.method == "GET" else None)
-    status, conflict = 200, False
+    status: int | None = 200
     if request.method == "POST":
-        if form.validate():
-            try:
-                values = forms.section_input(form, languages)
-                if sid is None:
-                    service.add_section(db.session, current_user, consultation, values)
-                else:
-                    service.update_section(
-                        db.session,
-                        current_user,
-                        consultation,
-                        sid,
-                        values,
-                        expected=form.fingerprint.data or None,
-                    )
-            except Conflict:
-                db.session.rollback()
-                forms.mark_conflict(form, data)
-                conflict = True
-            except forms.FormInputError as error:
-                form[error.field].errors = [error.message]
-            except service.InvalidQuestionnaire as error:
-                db.session.rollback()
-                _error_into(form, error.field, error.message, languages)
-            except InvalidState as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
+
+        def save(expected: str | None) -> None:
+            values = forms.section_input(form, languages)
+            if sid is None:
+                service.add_section(db.session, current_user, consultation, values)
             else:
-                db.session.commit()
-                flash(_l("The section is saved."), "success")
-                return redirect(url_for(".questionnaire", slug=consultation.slug))
-        status = 409 if conflict else 422
+                service.update_section(
+                    db.session, current_user, consultation, sid, values, expected=expected
+                )
+
+        status = _save(form, languages, data, save)
+        if status is None:
+            flash(_l("The section is saved."), "success")
+            return redirect(url_for(".questionnaire", slug=consultation.slug))
     return (
         render_template(
             "builder/section_form.html",
@@ -292,42 +293,25 @@ def _question_page(
     form = forms.question_form(
         languages, earlier, items, rows, data=prefill if request.method == "GET" else None
     )
-    status, conflict = 200, False
+    status: int | None = 200
     if request.method == "POST":
-        if form.validate():
-            try:
-                values = forms.question_input(form, languages)
-                kept = {k: v for k, v in data.settings.items() if k == "profile_field"}
-                if kept and values.type == data.type:
-                    values.settings.update(kept)
-                if question_id is None and section_id is not None:
-                    service.add_question(db.session, current_user, consultation, section_id, values)
-                elif question_id is not None:
-                    service.update_question(
-                        db.session,
-                        current_user,
-                        consultation,
-                        question_id,
-                        values,
-                        expected=form.fingerprint.data or None,
-                    )
-            except Conflict:
-                db.session.rollback()
-                forms.mark_conflict(form, data)
-                conflict = True
-            except forms.FormInputError as error:
-                form[error.field].errors = [error.message]
-            except service.InvalidQuestionnaire as error:
-                db.session.rollback()
-                _error_into(form, error.field, error.message, languages)
-            except InvalidState as error:
-                db.session.rollback()
-                form.form_errors.append(error.message)
-            else:
-                db.session.commit()
-                flash(_l("The question is saved."), "success")
-                return redirect(url_for(".questionnaire", slug=consultation.slug))
-        status = 409 if conflict else 422
+
+        def save(expected: str | None) -> None:
+            values = forms.question_input(form, languages)
+            kept = {k: v for k, v in data.settings.items() if k == "profile_field"}
+            if kept and values.type == data.type:
+                values.settings.update(kept)
+            if question_id is None and section_id is not None:
+                service.add_question(db.session, current_user, consultation, section_id, values)
+            elif question_id is not None:
+                service.update_question(
+                    db.session, current_user, consultation, question_id, values, expected=expected
+                )
+
+        status = _save(form, languages, data, save)
+        if status is None:
+            flash(_l("The question is saved."), "success")
+            return redirect(url_for(".questionnaire", slug=consultation.slug))
     type_name = form.type.data or data.type
     return (
         render_template(

@@ -13,15 +13,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, flash, redirect, request
+from flask import Blueprint, Flask, current_app, flash, redirect, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_out
 from flask_security import url_for_security
 
+from consult.errors import render_error
 from consult.extensions import db, limiter
 from consult.models import User
 from consult.security import user_datastore
+from consult.services.errors import Forbidden, NotFound
 from consult.services.permissions import is_admin
 
 LOGIN_ENDPOINT = "security.login"
@@ -49,6 +51,22 @@ def staff_only() -> ResponseReturnValue | None:
         flash(_l("Administrators must set up two-factor sign-in first."), "info")
         return redirect(url_for_security("two_factor_setup"))
     return None
+
+
+def guard_staff_blueprint(bp: Blueprint) -> None:
+    """Make ``bp`` a staff blueprint: ``staff_only`` before every view, and the services'
+    ``Forbidden`` and ``NotFound`` become the 403 and 404 pages (the transaction rolled back)."""
+    bp.before_request(staff_only)
+    for error, code in ((Forbidden, 403), (NotFound, 404)):
+        bp.register_error_handler(error, _refusal_page(code))
+
+
+def _refusal_page(code: int) -> Any:
+    def handle(_error: Exception) -> ResponseReturnValue:
+        db.session.rollback()
+        return render_error(code)
+
+    return handle
 
 
 def _end_all_sessions(_app: Flask, user: Any = None, **_extra: Any) -> None:

@@ -19,9 +19,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from consult.errors import render_error
 from consult.extensions import db
-from consult.facilitator.account import staff_only
+from consult.facilitator.account import guard_staff_blueprint
 from consult.facilitator.forms import (
     AuditFilterForm,
     TransitionForm,
@@ -30,7 +29,7 @@ from consult.facilitator.forms import (
 )
 from consult.models import Consultation, ConsultationState, utcnow
 from consult.services import audit, lifecycle, monitoring, permissions
-from consult.services.errors import Conflict, Forbidden, InvalidState, NotFound
+from consult.services.errors import Conflict, InvalidState
 
 bp = Blueprint("facilitator", __name__, url_prefix="/manage")
 AUDIT_PAGE = 50  # audit events per page
@@ -88,19 +87,7 @@ def _summary(c: Consultation) -> Summary:
     )
 
 
-bp.before_request(staff_only)
-
-
-@bp.errorhandler(Forbidden)
-def _forbidden(_error: Forbidden) -> ResponseReturnValue:
-    db.session.rollback()
-    return render_error(403)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(_error: NotFound) -> ResponseReturnValue:
-    db.session.rollback()
-    return render_error(404)
+guard_staff_blueprint(bp)
 
 
 def _load(slug: str, action: permissions.Action = permissions.Action.VIEW) -> Consultation:
