@@ -524,6 +524,11 @@ def report_command(
 # --- results of a priority question as the analysis JSON (issue 6) ------------------------------
 
 
+def _stderr_is_terminal() -> bool:
+    """Whether standard error is a terminal (the bootstrap's progress bar goes there)."""
+    return sys.stderr.isatty()
+
+
 @click.command("results")
 @click.argument("slug")
 @click.option("--question", required=True, help="The priority question's code.")
@@ -569,7 +574,8 @@ def results_command(
     The output is what ``python -m analysis rank FRAME.csv --kind KIND --method METHOD
     --weights WEIGHTING --bootstrap N --seed S [--by-group --min-group-size K]`` prints for the
     question's answers (K: the consultation's small-cell threshold; groups below it show no
-    figures). Filters keep only some respondents; fewer than K left is refused.
+    figures). Filters keep only some respondents; fewer than K left is refused. With
+    --bootstrap, a progress bar goes to standard error when it is a terminal.
     """
     import json
 
@@ -591,10 +597,21 @@ def results_command(
         top_k=top_k,
         round_number=round_number,
     )
+    bars = _ProgressBars(sys.stderr) if bootstrap and _stderr_is_terminal() else None
+
+    def progress(done: int, total: int) -> None:
+        if bars is not None:
+            bars("Bootstrap replicates", done, total)
+
     try:
-        payload = data.rank(by_group=by_group).to_dict()
+        payload = data.rank(
+            by_group=by_group, progress=progress if bars is not None else None
+        ).to_dict()
     except (ValueError, ArithmeticError) as exc:  # analysis.InputError is a ValueError
         raise CommandError(" ".join(str(exc).split())) from None
+    finally:
+        if bars is not None:
+            bars.close()
     db.session.rollback()  # read only
     text = json.dumps(payload, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     out = getattr(sys.stdout, "buffer", None)

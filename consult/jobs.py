@@ -60,7 +60,12 @@ def run(app: Flask, public_id: str) -> None:
                 jobs.report_progress(session, public_id, fraction, message, utcnow())
                 session.commit()
 
-            loaded = kind.load(session, dict(job.parameters), progress)
+            parameters = dict(job.parameters)
+            if kind.read_only:  # SQLite: a deferred read transaction, the write lock stays free
+                session.commit()
+                session.connection(execution_options={"consult_deferred": True})
+            quiet: jobs.Progress = lambda _fraction, _message="": None  # noqa: E731
+            loaded = kind.load(session, parameters, quiet if kind.read_only else progress)
             session.commit()  # the data is read: free the database during the slow part
             made = kind.make(loaded, progress)
             jobs.finish(session, public_id, made, utcnow())

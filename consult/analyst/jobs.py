@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, render_template
+from flask import Response, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -18,9 +18,17 @@ def job(slug: str, public_id: str) -> ResponseReturnValue:
     """How far the job got; the page reloads itself (no JavaScript) until it is finished."""
     consultation = load(slug)
     found = jobs.find_job(db.session, current_user, public_id, consultation)
-    return render_template(
-        "analyst/job.html", slug=slug, job=jobs.view(found, utcnow()), refresh_seconds=2
-    )
+    shown = jobs.view(found, utcnow())
+    if found.kind == "results" and shown.state == "done":  # back to the page that asked
+        query = found.parameters.get("query", "")
+        return redirect(
+            url_for(".results", slug=slug)
+            + "?"
+            + (query + "&" if query else "")
+            + "job="
+            + public_id
+        )
+    return render_template("analyst/job.html", slug=slug, job=shown, refresh_seconds=2)
 
 
 @bp.get("/jobs/<public_id>/download")

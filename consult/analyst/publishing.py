@@ -8,6 +8,7 @@ from the stored answers and from the current ones and says whether data and numb
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -18,8 +19,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import Field, IntegerField, RadioField, SelectField, StringField
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from consult.analyst.routes import bp, load
 from consult.extensions import db
@@ -56,6 +57,16 @@ def _range(low: int, high: int) -> NumberRange:
     )
 
 
+#: Between excluded response ids: commas (Latin or Arabic), semicolons or spaces.
+ID_SEPARATORS = re.compile(r"[\s,،;]+")
+MAX_EXCLUSIONS_LENGTH = 2000
+
+
+def response_ids(text: str | None) -> list[str]:
+    """The ids typed in the exclusions field, in the order typed (not checked)."""
+    return [t for t in ID_SEPARATORS.split(text or "") if t]
+
+
 class PublishForm(FlaskForm):
     """What to publish (CSRF-protected)."""
 
@@ -73,6 +84,26 @@ class PublishForm(FlaskForm):
         validators=[Optional(strip_whitespace=True), _range(0, priorities.MAX_BOOTSTRAP)],
     )
     language = SelectField(_l("Language of the report"), validate_choice=False)
+    exclusions = StringField(
+        _l("Exclude responses (ids, separated by commas)"),
+        validators=[
+            Length(
+                max=MAX_EXCLUSIONS_LENGTH,
+                message=_l("Enter at most %(max)d characters.", max=MAX_EXCLUSIONS_LENGTH),
+            )
+        ],
+    )
+
+    def validate_exclusions(self, field: Field) -> None:
+        bad = [t for t in response_ids(field.data) if not (t.isascii() and t.isdigit() and int(t))]
+        if bad:
+            raise ValidationError(
+                _(
+                    "Enter response ids as whole numbers separated by commas, for example "
+                    "12, 57 (not %(values)s).",
+                    values=", ".join(bad[:5]),
+                )
+            )
 
 
 def _consultation(c: Consultation) -> dict[str, Any]:
@@ -140,7 +171,16 @@ def _row(summary: publishing.ReportSummary) -> dict[str, Any]:
     }
 
 
-def _refusal(error: InvalidState) -> tuple[str, int]:
+def _refusal(error: InvalidState, excluded: bool = False) -> tuple[str, int]:
+    if isinstance(error, priorities.TooFewRespondents) and excluded:
+        return (
+            _(
+                "Fewer than %(k)s respondents are left once these responses are excluded, so "
+                "their results are not published (small groups are protected).",
+                k=error.k,
+            ),
+            409,
+        )
     if isinstance(error, priorities.TooFewRespondents):
         return (
             _(
@@ -167,6 +207,7 @@ def publish(slug: str) -> ResponseReturnValue:
     consultation = load(slug)
     form = PublishForm()
     _form_choices(form, consultation, current_language())
+    excluded = response_ids(form.exclusions.data)
     if not form.validate() or not form.question.data:
         if not form.question.data:
             form.question.errors = [*form.question.errors, _("Choose a priority question.")]
@@ -184,6 +225,7 @@ def publish(slug: str) -> ResponseReturnValue:
             if form.bootstrap.data is None
             else form.bootstrap.data,
             language=form.language.data or None,
+            exclusions=excluded,
         )
     except priorities.InvalidParameter as error:
         db.session.rollback()
@@ -193,6 +235,13 @@ def publish(slug: str) -> ResponseReturnValue:
             "method": _("This method does not apply to this question: choose another one."),
             "weighting": _("Choose one of the weightings listed."),
             "language": _("Choose one of the languages listed."),
+            "exclusions": ngettext(
+                "Response %(ids)s did not answer this question, or is not submitted: check the id.",
+                "Responses %(ids)s did not answer this question, or are not submitted: check the "
+                "ids.",
+                len(error.values),
+                ids=", ".join(error.values[:10]),
+            ),
         }
         field.errors = [*field.errors, messages.get(error.field, _("This choice is not valid."))]
         return _list_page(load(slug), form, status=422)
@@ -202,7 +251,7 @@ def publish(slug: str) -> ResponseReturnValue:
         return _list_page(load(slug), form, notice=notice, status=409)
     except InvalidState as error:
         db.session.rollback()
-        notice, status = _refusal(error)
+        notice, status = _refusal(error, bool(excluded))
         return _list_page(load(slug), form, notice=notice, status=status)
     version = report.version
     db.session.commit()

@@ -109,6 +109,11 @@ def _sqlite_begin_immediate(conn: Any) -> None:
     (SQLITE_BUSY_SNAPSHOT, raised at once, without waiting for the busy timeout); taking the
     write lock at ``BEGIN`` makes concurrent requests queue instead (as Django 5.1's
     ``transaction_mode="IMMEDIATE"``). Readers are never blocked in WAL mode.
+
+    A connection with the execution option ``consult_deferred`` (long read-only work such as a
+    background job's analysis) begins a deferred transaction instead, so that it does not hold
+    the write lock while it computes; it must not write.
     """
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        deferred = conn.get_execution_options().get("consult_deferred")
+        conn.exec_driver_sql("BEGIN" if deferred else "BEGIN IMMEDIATE")

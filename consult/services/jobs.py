@@ -38,6 +38,7 @@ class JobKind:
 
     load: Callable[[Session, dict[str, Any], Progress], Any]
     make: Callable[[Any, Progress], Made]
+    read_only: bool = False  # ``load`` only reads: the runner need not take the write lock
 
 
 KINDS: dict[str, JobKind] = {}
@@ -47,9 +48,15 @@ def register(
     name: str,
     load: Callable[[Session, dict[str, Any], Progress], Any],
     make: Callable[[Any, Progress], Made],
+    *,
+    read_only: bool = False,
 ) -> None:
-    """Register the job kind ``name`` (a second registration replaces the first)."""
-    KINDS[name] = JobKind(load, make)
+    """Register the job kind ``name`` (a second registration replaces the first).
+
+    ``read_only``: ``load`` writes nothing (and reports no progress), so on SQLite it reads in a
+    deferred transaction that leaves the write lock to participants while it computes.
+    """
+    KINDS[name] = JobKind(load, make, read_only)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,14 @@ before calling :func:`question_results` (the analyst views do, through ``load(sl
 Small-cell protection: ``k`` is the consultation's ``min_group_size`` (default 5). Every
 breakdown by stakeholder group or by district hides a group with fewer than ``k`` respondents
 (no figures, no size) and lists it in ``suppressed_groups`` / ``suppressed_districts``; a
-filtered result (any filter set) with fewer than ``k`` respondents is refused
-(:class:`TooFewRespondents`), since it would itself be such a breakdown.
+filtered result (any filter set, or any response excluded) with fewer than ``k`` respondents is
+refused (:class:`TooFewRespondents`), since it would itself be such a breakdown.
+
+Exclusions: ``exclude`` leaves out given responses (their ids, as the frame's ``respondent``
+column holds them: the response id as text; ints and strings of digits are accepted). Their
+rows are dropped before filtering and ranking, exactly as if they were not in the frame; an id
+that is not among the question's submitted respondents is refused (``InvalidParameter`` on
+``exclude``). ``exclusions`` and ``n_excluded`` of the result say what was left out.
 
 Returned structures (``as_dict()`` gives plain dicts/lists of str, int, float, bool, None):
 
@@ -22,7 +28,7 @@ Returned structures (``as_dict()`` gives plain dicts/lists of str, int, float, b
     method: {name, summary, explanation, higher_is_better}
     weighting, filters {groups, districts, languages, sources}, min_group_size
     bootstrap, seed, confidence, top_k
-    n_respondents, n_effective, n_groups, n_respondents_total (before filters)
+    n_respondents, n_effective, n_groups, n_respondents_total (before filters and exclusions)
     items: [{code, label, objective, objective_title, score, rank, ci_low, ci_high,
              rank_ci_low, rank_ci_high, p_top_k}]         by rank, as analysis orders them
     unanswered_items: [{code, label}]                     asked, but nobody answered
@@ -42,6 +48,7 @@ Returned structures (``as_dict()`` gives plain dicts/lists of str, int, float, b
                               correlations above come from this second call (group intervals
                               are not shown, and bootstrapping every group would cost as much
                               again per group)
+    exclusions: [response id]  the responses left out (sorted by id), n_excluded: their number
 
 ``action_plan(...)`` → :class:`ActionPlan`::
 
@@ -62,7 +69,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -138,14 +145,18 @@ SIGNIFICANCE = 0.05
 #: The ``group`` of respondents who stated no stakeholder group (``results.analysis_input``).
 UNKNOWN_GROUP = "unknown"
 SOURCES = tuple(s.value for s in ResponseSource)
+#: ``progress(done, total)``: bootstrap replicates done and in all (``analysis.rank``).
+Progress = Callable[[int, int], None]
 
 
 class InvalidParameter(InvalidState):
-    """A parameter the caller chose is not valid (``field`` names it: question, method, ...)."""
+    """A parameter the caller chose is not valid (``field`` names it: question, method, ...;
+    ``values``: the offending values when there are several, e.g. unknown response ids)."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, values: Sequence[str] = ()) -> None:
         super().__init__(message)
         self.field = field
+        self.values = tuple(values)
 
 
 class NoAnswers(InvalidState):
@@ -246,6 +257,8 @@ class QuestionResults:
     suppressed_districts: list[str]
     analysis: dict[str, Any] = field(repr=False)
     analysis_groups: dict[str, Any] = field(repr=False)
+    exclusions: list[str] = field(default_factory=list)
+    n_excluded: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready plain data."""
@@ -617,12 +630,24 @@ class AnalysisFrame:
     respondents: pd.DataFrame  # the filtered rows with every column (district, language, ...)
     n_respondents_total: int
     options: dict[str, Any]  # keyword arguments of analysis.rank besides data, kind, method
+    exclusions: tuple[str, ...] = ()  # response ids left out (present in the answers), sorted
 
-    def rank(self, *, by_group: bool = False) -> analysis.RankResult:
+    @property
+    def n_excluded(self) -> int:
+        return len(self.exclusions)
+
+    def rank(
+        self, *, by_group: bool = False, progress: Progress | None = None
+    ) -> analysis.RankResult:
         """``analysis.rank`` on this frame with these options (``by_group``: also rank within
-        each group, small groups suppressed, every group bootstrapped)."""
+        each group, small groups suppressed, every group bootstrapped; ``progress(done, total)``
+        hears how far the bootstrap is)."""
         return analysis.rank(
-            self.frame, self.kind, self.method, **{**self.options, "by_group": by_group}
+            self.frame,
+            self.kind,
+            self.method,
+            **{**self.options, "by_group": by_group},
+            progress=progress,
         )
 
     def rank_by_group(self) -> analysis.RankResult:
@@ -645,13 +670,18 @@ def analysis_frame(
     seed: int | None = DEFAULT_SEED,
     top_k: int | None = None,
     round_number: int | None = None,
+    exclude: Iterable[str | int] = (),
+    ignore_unknown_exclusions: bool = False,
 ) -> AnalysisFrame:
     """The filtered long frame of a question and the ``analysis.rank`` options, checked.
 
-    Raises ``InvalidParameter``, ``NoAnswers`` and
+    ``exclude``: response ids whose rows are dropped (before the filters); an id that did not
+    answer is refused, or with ``ignore_unknown_exclusions`` (checking a published report whose
+    excluded response has gone since) skipped. Raises ``InvalidParameter``, ``NoAnswers`` and
     ``TooFewRespondents`` (see :func:`question_results`).
     """
     filters = filters or Filters()
+    wanted = _exclusion_ids(exclude)
     question, kind = _find_question(session, consultation, question_code, round_number)
     methods = analysis.methods_for(kind)
     chosen = methods[0] if method in (None, "") else str(method)
@@ -670,6 +700,17 @@ def analysis_frame(
 
     full = _answers_frame(session, question)
     n_total = int(full["respondent"].nunique())
+    present = set(full["respondent"].astype(str))
+    unknown = [rid for rid in wanted if rid not in present]
+    if unknown and not ignore_unknown_exclusions:
+        raise InvalidParameter(
+            "exclude",
+            f"no submitted answers to this question from response(s) {', '.join(unknown)}",
+            unknown,
+        )
+    excluded = tuple(rid for rid in wanted if rid in present)
+    if excluded:
+        full = full[~full["respondent"].astype(str).isin(excluded)]
     frame = _filter(full, filters)
     n = int(frame["respondent"].nunique())
     if n == 0:
@@ -678,7 +719,7 @@ def analysis_frame(
             if filters.active
             else "nobody has answered this question yet"
         )
-    if filters.active and split_by_size({"filtered": n}, k)[1]:
+    if (filters.active or excluded) and split_by_size({"filtered": n}, k)[1]:
         raise TooFewRespondents(
             f"fewer than {k} respondents match these filters: results withheld", k
         )
@@ -702,12 +743,33 @@ def analysis_frame(
         respondents=frame,
         n_respondents_total=n_total,
         options=options,
+        exclusions=excluded,
     )
 
 
-def _run(data: AnalysisFrame) -> tuple[analysis.RankResult, analysis.RankResult]:
+def _exclusion_ids(values: Iterable[str | int]) -> tuple[str, ...]:
+    """Response ids as the frame writes them (``"12"``), distinct and sorted by number."""
+    if isinstance(values, str | int):
+        values = [values]
+    ids: set[int] = set()
+    for value in values:
+        text = value.strip() if isinstance(value, str) else value
+        if isinstance(text, bool) or not (
+            (isinstance(text, int) and text > 0)
+            or (isinstance(text, str) and text.isascii() and text.isdigit() and int(text) > 0)
+        ):
+            raise InvalidParameter(
+                "exclude", f"{value!r} is not a response id (a positive whole number)", [str(value)]
+            )
+        ids.add(int(text))
+    return tuple(str(i) for i in sorted(ids))
+
+
+def _run(
+    data: AnalysisFrame, progress: Progress | None = None
+) -> tuple[analysis.RankResult, analysis.RankResult]:
     try:
-        return data.rank(), data.rank_by_group()
+        return data.rank(progress=progress), data.rank_by_group()
     except analysis.InputError as exc:
         raise InvalidState(f"the analysis refused these answers: {exc}") from None
 
@@ -801,6 +863,9 @@ def question_results(
     top_k: int | None = None,
     language: str | None = None,
     round_number: int | None = None,
+    exclude: Iterable[str | int] = (),
+    ignore_unknown_exclusions: bool = False,
+    progress: Progress | None = None,
 ) -> QuestionResults:
     """The ranking of a priority question by ``analysis.rank``, labelled and protected.
 
@@ -820,11 +885,15 @@ def question_results(
         seed, and k of "probability of top k".
     language
         Language of labels and explanations (default: the consultation's default language).
+    exclude, ignore_unknown_exclusions
+        Responses to leave out (see :func:`analysis_frame`).
+    progress
+        ``progress(done, total)``: how far the overall bootstrap is (``analysis.rank``).
 
     The caller has checked ``Action.ANALYSE``. Raises ``InvalidParameter`` (unknown question,
-    method, weighting, source; bootstrap or seed out of range), ``NoAnswers``,
-    ``TooFewRespondents`` (filters leave fewer than ``k`` respondents) and ``InvalidState``
-    (the analysis refused the answers).
+    method, weighting, source, excluded response; bootstrap or seed out of range),
+    ``NoAnswers``, ``TooFewRespondents`` (filters or exclusions leave fewer than ``k``
+    respondents) and ``InvalidState`` (the analysis refused the answers).
     """
     language = language or consultation.default_language
     filters = filters or Filters()
@@ -839,11 +908,13 @@ def question_results(
         seed=seed,
         top_k=top_k,
         round_number=round_number,
+        exclude=exclude,
+        ignore_unknown_exclusions=ignore_unknown_exclusions,
     )
     question = session.get(Question, data.question_id)
     assert question is not None
     kind, chosen = data.kind, data.method
-    overall, breakdown = _run(data)
+    overall, breakdown = _run(data, progress)
     payload = overall.to_dict()
     split = breakdown.to_dict()
     k = int(data.options["min_group_size"])
@@ -972,6 +1043,8 @@ def question_results(
         suppressed_districts=hidden_districts,
         analysis=payload,
         analysis_groups=split,
+        exclusions=list(data.exclusions),
+        n_excluded=data.n_excluded,
     )
 
 

@@ -25,7 +25,7 @@ Fingerprint (scheme ``consult-frame-v1``)
 -----------------------------------------
 The frame is ``priorities.analysis_frame(...).respondents``: the columns ``respondent, group,
 district, language, source`` and those of the question's analysis kind, one row per observation,
-filters applied. Response ids are first replaced by pseudonyms that keep their order
+exclusions and filters applied. Response ids are first replaced by pseudonyms that keep their order
 (``00000001``, ``00000002``, ... in the string order of the ids, which is the order ``analysis``
 sorts respondents in), so neither the fingerprint nor the stored frame links to a response.
 The canonical text is UTF-8, lines separated by ``\\n`` (one after the last line too):
@@ -272,7 +272,7 @@ def publish_report(
     method: str | None = None,
     weighting: str = "respondent",
     filters: priorities.Filters | None = None,
-    exclusions: Sequence[str] = (),
+    exclusions: Sequence[str | int] = (),
     seed: int | None = priorities.DEFAULT_SEED,
     bootstrap: int = priorities.DEFAULT_BOOTSTRAP,
     language: str | None = None,
@@ -288,8 +288,10 @@ def publish_report(
     method, weighting, filters, bootstrap, seed, top_k
         As ``priorities.question_results`` takes them (method None: the first registered).
     exclusions
-        Responses to leave out. ``priorities`` cannot leave out single responses yet, so any
-        exclusion is refused (``InvalidParameter`` on ``exclusions``); ``[]`` is stored.
+        Responses to leave out: their ids (``priorities.analysis_frame``'s ``exclude``); a
+        response that did not answer the question is refused (``InvalidParameter`` on
+        ``exclusions``). Stored as ``parameters["exclusions"]`` (ids as text, sorted by number)
+        and left out again by :func:`regenerate_report`.
     language
         Language of the labels stored with the results (default: the consultation's default).
 
@@ -299,10 +301,6 @@ def publish_report(
     published at the same moment. Records ``report.publish`` in the audit log; flushes.
     """
     require(actor, Action.ANALYSE, consultation)
-    if exclusions:
-        raise priorities.InvalidParameter(
-            "exclusions", "leaving out single responses is not supported yet"
-        )
     filters = filters or priorities.Filters()
     language = language or consultation.default_language
     if language not in consultation.languages:
@@ -317,9 +315,15 @@ def publish_report(
         "seed": seed,
         "top_k": top_k,
         "round_number": round_number,
+        "exclude": exclusions,
     }
-    data = priorities.analysis_frame(session, consultation, question_code, **arguments)
-    arguments.update(method=data.method, round_number=data.round_number)
+    try:
+        data = priorities.analysis_frame(session, consultation, question_code, **arguments)
+    except priorities.InvalidParameter as error:
+        if error.field != "exclude":
+            raise
+        raise priorities.InvalidParameter("exclusions", error.message, error.values) from None
+    arguments.update(method=data.method, round_number=data.round_number, exclude=data.exclusions)
     results = priorities.question_results(
         session, consultation, question_code, language=language, **arguments
     )
@@ -341,7 +345,7 @@ def publish_report(
         "method": data.method,
         "weighting": weighting,
         "filters": filters.as_dict(),
-        "exclusions": [],
+        "exclusions": list(data.exclusions),
         "bootstrap": results.bootstrap,
         "seed": seed,
         "top_k": top_k,
@@ -385,6 +389,7 @@ def publish_report(
         question=data.question_code,
         method=data.method,
         weighting=weighting,
+        exclusions=len(data.exclusions),
         fingerprint=digest,
     )
     return report
@@ -538,6 +543,9 @@ def regenerate_report(session: Session, actor: User | None, report: Report) -> R
         "seed": p["seed"],
         "top_k": p["top_k"],
         "round_number": p["round_number"],
+        # a response left out then and gone since (withdrawn) is left out all the same
+        "exclude": tuple(str(r) for r in p.get("exclusions") or ()),
+        "ignore_unknown_exclusions": True,
     }
     data = frame = fingerprint_now = respondents_now = rows_now = error = None
     same_options = False

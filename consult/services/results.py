@@ -86,3 +86,23 @@ def analysis_input(session: Session, question_id: int) -> AnalysisInput:
     columns = RESPONDENT_COLUMNS + KIND_COLUMNS[qtype.analysis_kind]
     frame = pd.DataFrame.from_records(records, columns=columns)
     return AnalysisInput(question.code, qtype.analysis_kind, frame)
+
+
+def submitted_count(session: Session, consultation_id: int, round_number: int) -> int:
+    """How many submitted responses a round has (to judge how long an analysis will take)."""
+    from sqlalchemy import func
+
+    from consult.models import Round
+
+    return int(
+        session.scalar(
+            select(func.count(Response.id))
+            .join(Round, Round.id == Response.round_id)
+            .where(
+                Round.consultation_id == consultation_id,
+                Round.number == round_number,
+                Response.state == ResponseState.SUBMITTED,
+            )
+        )
+        or 0
+    )

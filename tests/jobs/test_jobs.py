@@ -145,3 +145,37 @@ def test_a_job_without_news_is_shown_as_failed(app: Flask, staff: Staff) -> None
 def test_unknown_kind_is_refused(app: Flask, staff: Staff) -> None:
     with pytest.raises(InvalidState, match="unknown job kind"):
         jobs.create_job(db.session, staff.analyst, staff.a, "nothing", {})
+
+
+reading = threading.Event()
+finish_reading = threading.Event()
+
+
+def _slow_reader(session, parameters, progress):  # type: ignore[no-untyped-def]
+    title = session.get(Consultation, parameters["consultation"]).title["en"]
+    reading.set()
+    finish_reading.wait(10)  # "computing" while the read transaction is still open
+    return title
+
+
+def _title_file(loaded, progress):  # type: ignore[no-untyped-def]
+    return loaded.encode(), "title.txt", "text/plain"
+
+
+jobs.register("test-reader", _slow_reader, _title_file, read_only=True)
+
+
+def test_a_read_only_job_leaves_the_database_writable(app: Flask, staff: Staff) -> None:
+    """While a read-only job computes, others can write at once (SQLite: no write lock)."""
+    app.config["JOBS_INLINE"] = False
+    reading.clear()
+    finish_reading.clear()
+    public_id = submit(staff, "test-reader")
+    runner.start(app, public_id)
+    assert reading.wait(10)
+    started = time.monotonic()
+    db.session.get(Consultation, staff.b.id).min_group_size = 6  # a write meanwhile
+    db.session.commit()
+    assert time.monotonic() - started < 2  # not waiting for the job's transaction
+    finish_reading.set()
+    assert wait_for(public_id, JobState.DONE).result == staff.a.title["en"].encode()

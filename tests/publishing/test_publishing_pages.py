@@ -12,7 +12,7 @@ from consult.extensions import db
 from consult.services import publishing
 from consult.services.errors import InvalidState
 from tests.facilitator.conftest import Staff, fetch, sign_in_as
-from tests.publishing.conftest import copy_response
+from tests.publishing.conftest import copy_response, submitted
 
 pytestmark = pytest.mark.db
 
@@ -141,3 +141,66 @@ def test_a_version_stored_without_its_frame_cannot_be_checked(app: Flask, staff:
     assert "stored without the answers and parameters needed to check it" in refused.get_data(
         as_text=True
     )
+
+
+def test_publish_with_excluded_responses(app: Flask, staff: Staff) -> None:
+    ids = [str(r.id) for r in submitted(staff.a)]
+    client = client_for(app, staff)
+    form = fetch(app, client, "GET", f"{BASE}/published?lang=en").get_data(as_text=True)
+    assert "Exclude responses (ids, separated by commas)" in form
+    assert 'name="exclusions"' in form
+
+    # commas, Arabic commas and spaces separate ids
+    typed = f"{ids[7]}, {ids[3]}،{ids[7]}  "
+    sent = fetch(app, client, "POST", f"{BASE}/publish?lang=en", data={**FORM, "exclusions": typed})
+    assert sent.status_code == 302, sent.get_data(as_text=True)
+    [report] = publishing.list_reports(db.session, staff.analyst, staff.a)
+    stored = publishing.get_report(db.session, staff.analyst, staff.a, 1)
+    assert stored.parameters["exclusions"] == sorted([ids[3], ids[7]], key=int)
+    assert report.n_respondents == len(ids) - 2
+
+    page = fetch(app, client, "GET", f"{BASE}/published/1?lang=en").get_data(as_text=True)
+    assert re.search(
+        rf'id="exclusions">2 responses excluded: <span dir="ltr">{ids[3]}, {ids[7]}</span>', page
+    )
+    check = fetch(app, client, "POST", f"{BASE}/published/1/verify?lang=en")
+    assert "The current answers give exactly the published numbers." in check.get_data(as_text=True)
+    plain = fetch(app, client, "POST", f"{BASE}/publish?lang=en", data=FORM)
+    assert plain.status_code == 302
+    page = fetch(app, client, "GET", f"{BASE}/published/2?lang=en").get_data(as_text=True)
+    assert 'id="exclusions">Nothing</dd>' in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "status", "message"),
+    [
+        (
+            "12, abc",
+            422,
+            "Enter response ids as whole numbers separated by commas, for example "
+            "12, 57 (not abc).",
+        ),
+        ("7.5; -2", 422, "(not 7.5, -2)."),
+        ("999999", 422, "Response 999999 did not answer this question, or is not submitted"),
+        ("999998, 999999", 422, "Responses 999998, 999999 did not answer this question"),
+        ("1" * 2001, 422, "Enter at most 2000 characters."),
+        ("ALL", 409, "Fewer than 5 respondents are left once these responses are excluded"),
+    ],
+)
+def test_bad_exclusions_are_refused_and_nothing_is_published(
+    app: Flask, staff: Staff, typed: str, status: int, message: str
+) -> None:
+    if typed == "ALL":
+        typed = ",".join(str(r.id) for r in submitted(staff.a)[1:])
+    client = client_for(app, staff)
+    refused = fetch(
+        app, client, "POST", f"{BASE}/publish?lang=en", data={**FORM, "exclusions": typed}
+    )
+    text = refused.get_data(as_text=True)
+    assert refused.status_code == status
+    assert message in text
+    if status == 422:
+        assert 'id="exclusions" name="exclusions"' in text
+        assert 'aria-describedby="exclusions-hint exclusions-error" aria-invalid="true"' in text
+        assert '<a href="#exclusions">Exclude responses (ids, separated by commas)</a>' in text
+    assert publishing.list_reports(db.session, staff.analyst, staff.a) == []

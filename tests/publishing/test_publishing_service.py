@@ -7,8 +7,9 @@ import json
 
 import pandas as pd
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+import analysis
 from consult.extensions import db
 from consult.models import AuditEvent, Report
 from consult.services import priorities, publishing
@@ -257,7 +258,7 @@ def test_filters_are_applied_stored_and_reused(staff: Staff) -> None:
     with pytest.raises(priorities.TooFewRespondents):
         publish(staff, filters=priorities.Filters(groups=(small.code,)))
     with pytest.raises(priorities.InvalidParameter) as refused:
-        publish(staff, exclusions=["12"])
+        publish(staff, exclusions=["999999"])  # no such response
     assert refused.value.field == "exclusions"
     with pytest.raises(priorities.InvalidParameter) as refused:
         publish(staff, method="borda")  # a ranking method for a rating question
@@ -281,3 +282,168 @@ def test_only_members_may_publish_or_check(staff: Staff, role: str) -> None:
         publishing.regenerate_report(db.session, user, report)
     with pytest.raises(Forbidden):
         publishing.list_reports(db.session, user, staff.a)
+
+
+# --- exclusions -------------------------------------------------------------------------------
+
+
+def respondent_ids(staff: Staff, code: str = "action_priority") -> list[str]:
+    data = priorities.analysis_frame(db.session, staff.a, code, bootstrap=0)
+    return sorted(set(data.frame["respondent"]), key=int)
+
+
+def test_excluding_responses_is_removing_their_rows(staff: Staff) -> None:
+    ids = respondent_ids(staff)
+    left_out = [ids[4], ids[0], ids[17]]
+    everybody = priorities.analysis_frame(
+        db.session, staff.a, "action_priority", bootstrap=BOOTSTRAP, seed=11
+    )
+    # ids as ints or as text with spaces, repeated: the same three responses
+    fewer = priorities.analysis_frame(
+        db.session,
+        staff.a,
+        "action_priority",
+        bootstrap=BOOTSTRAP,
+        seed=11,
+        exclude=[int(left_out[0]), f" {left_out[1]} ", left_out[2], left_out[0]],
+    )
+    assert fewer.exclusions == tuple(sorted(left_out, key=int))
+    assert fewer.n_excluded == 3
+    assert fewer.n_respondents_total == everybody.n_respondents_total == len(ids)
+    assert fewer.frame["respondent"].nunique() == len(ids) - 3
+    assert not set(fewer.respondents["respondent"]) & set(left_out)
+
+    # analysis.rank on the frame without those rows gives exactly these numbers
+    frame = everybody.frame[~everybody.frame["respondent"].isin(left_out)].reset_index(drop=True)
+    direct = analysis.rank(frame, everybody.kind, everybody.method, **everybody.options).to_dict()
+    assert as_json(fewer.rank().to_dict()) == as_json(direct)
+    assert direct != everybody.rank().to_dict()  # leaving them out changes the numbers
+    assert direct["n_respondents"] == len(ids) - 3
+
+    results = priorities.question_results(
+        db.session,
+        staff.a,
+        "action_priority",
+        bootstrap=BOOTSTRAP,
+        seed=11,
+        language="en",
+        exclude=left_out,
+    )
+    assert as_json(results.analysis) == as_json(direct)
+    assert (results.n_excluded, results.exclusions) == (3, sorted(left_out, key=int))
+    assert results.n_respondents == len(ids) - 3
+    assert results.n_respondents_total == len(ids)
+    assert sum(row["n"] or 0 for row in results.counts["by_language"]) == len(ids) - 3
+    plain = priorities.question_results(
+        db.session, staff.a, "action_priority", bootstrap=0, language="en"
+    )
+    assert (plain.n_excluded, plain.exclusions) == (0, [])
+
+
+def test_bad_exclusions_are_refused_by_name(staff: Staff) -> None:
+    ids = respondent_ids(staff)
+    for bad, values in [
+        (["999999"], ("999999",)),
+        ([ids[0], "abc"], ("abc",)),
+        (["-3"], ("-3",)),
+        ([0], ("0",)),
+        ([True], ("True",)),
+        (["1.5"], ("1.5",)),
+    ]:
+        with pytest.raises(priorities.InvalidParameter) as refused:
+            priorities.analysis_frame(db.session, staff.a, "action_priority", exclude=bad)
+        assert refused.value.field == "exclude", bad
+        assert refused.value.values == values
+    # a response of the consultation that did not answer this question (withdrawn) is unknown
+    gone = submitted(staff.a)[0]
+    withdraw(gone)
+    db.session.commit()
+    with pytest.raises(priorities.InvalidParameter) as refused:
+        priorities.question_results(db.session, staff.a, "action_priority", exclude=[gone.id])
+    assert refused.value.values == (str(gone.id),)
+    # leaving fewer than k respondents is withheld, like a filter
+    k = staff.a.min_group_size
+    with pytest.raises(priorities.TooFewRespondents):
+        priorities.analysis_frame(
+            db.session, staff.a, "action_priority", exclude=respondent_ids(staff)[k - 1 :]
+        )
+
+
+def test_publish_with_exclusions_stores_and_regenerates_them(staff: Staff) -> None:
+    ids = respondent_ids(staff)
+    left_out = [ids[9], ids[2]]
+    everybody = publish(staff)
+    report = publish(staff, exclusions=[int(left_out[0]), left_out[1]])
+
+    p = report.parameters
+    assert p["exclusions"] == sorted(left_out, key=int)
+    assert p["n_respondents"] == len(ids) - 2
+    assert report.data_fingerprint != everybody.data_fingerprint
+    stored = report.results["results"]
+    assert (stored["n_excluded"], stored["exclusions"]) == (2, sorted(left_out, key=int))
+    page = priorities.question_results(
+        db.session,
+        staff.a,
+        "action_priority",
+        bootstrap=BOOTSTRAP,
+        seed=11,
+        language="en",
+        exclude=left_out,
+    )
+    assert stored == as_json(page.as_dict())
+    assert stored["analysis"] != everybody.results["results"]["analysis"]
+    snapshot = publishing.FrameSnapshot.from_json(report.results["input"]).frame()
+    assert snapshot["respondent"].nunique() == len(ids) - 2
+    [event] = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "report.publish", AuditEvent.object_id == report.id
+        )
+    )
+    assert event.details["exclusions"] == 2
+
+    # regenerating leaves the same responses out: the same data and numbers
+    check = publishing.regenerate_report(db.session, staff.analyst, report)
+    assert (check.same_data, check.same_numbers) == (True, True)
+    assert (check.snapshot_intact, check.snapshot_numbers) == (True, True)
+    assert check.results == stored
+    assert check.respondents_now == len(ids) - 2
+
+    # an excluded response withdrawn since: still left out, still the same data
+    excluded = next(r for r in submitted(staff.a) if str(r.id) == left_out[0])
+    withdraw(excluded)
+    db.session.commit()
+    again = publishing.regenerate_report(db.session, staff.analyst, report)
+    assert (again.same_data, again.same_numbers, again.current_error) == (True, True, None)
+    # a response that was used withdrawn since: the data changed
+    used = next(r for r in submitted(staff.a) if str(r.id) not in left_out)
+    withdraw(used)
+    db.session.commit()
+    changed = publishing.regenerate_report(db.session, staff.analyst, report)
+    assert not changed.same_data
+    assert changed.respondents_difference == -1
+    assert changed.results is not None
+    assert changed.results["exclusions"] == [left_out[1]]  # the one still there
+    assert changed.snapshot_numbers
+
+
+def test_refused_exclusions_write_nothing(staff: Staff) -> None:
+    ids = respondent_ids(staff)
+    k = staff.a.min_group_size
+    for bad, error in [
+        (["999999"], priorities.InvalidParameter),
+        ([ids[0], "x1"], priorities.InvalidParameter),
+        (ids[k - 1 :], priorities.TooFewRespondents),
+    ]:
+        with pytest.raises(error) as refused:
+            publish(staff, exclusions=bad)
+        if error is priorities.InvalidParameter:
+            assert refused.value.field == "exclusions"
+        db.session.rollback()
+    assert publishing.list_reports(db.session, staff.analyst, staff.a) == []
+    assert db.session.scalar(select(func.count(Report.id))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count(AuditEvent.id)).where(AuditEvent.action == "report.publish")
+        )
+        == 0
+    )
