@@ -15,11 +15,6 @@ from consult.security import user_datastore
 from consult.services.demo import load_demo
 from consult.services.users import create_user
 from tests.analyst_text.conftest import add_text_answer
-from tests.browser.conftest import (  # noqa: F401  (fixtures)
-    browser,
-    csrf_live_server,
-    participant_page,
-)
 
 pytestmark = [pytest.mark.browser, pytest.mark.db]
 
@@ -47,7 +42,7 @@ def sign_in(page: Any) -> None:
 
 
 def test_analyst_quotes_and_publishes_without_javascript(
-    participant_page: Any,  # noqa: F811
+    participant_page: Any,
     session: Any,
 ) -> None:
     load_demo(session, responses=40)
