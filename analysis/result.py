@@ -18,6 +18,9 @@ Conventions
   them counting once (every weighting scheme weighs the members of one group equally).  Group
   ``i`` (groups in sorted order) is bootstrapped with the ``i``-th child of
   ``numpy.random.SeedSequence(seed)``; the overall bootstrap uses ``default_rng(seed)`` itself.
+* ``progress(done, total)`` counts the replicates of every bootstrap of the call together: the
+  overall one, then each shown group's (``by_group``), so ``total`` is ``bootstrap`` times the
+  number of bootstraps.  It does not change the result.
 * ``group_differences`` appear when there are at least two groups and the kind has a value
   matrix (not for pairwise and AHP data); ``agreement`` likewise needs the matrix.
 """
@@ -25,7 +28,7 @@ Conventions
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +41,7 @@ from analysis.groups import group_differences, group_rank_correlations
 from analysis.privacy import split_by_size
 from analysis.ranks import competition_rank
 from analysis.registry import KINDS, Method, Profile, get_method
+from analysis.uncertainty import Progress
 from analysis.uncertainty import bootstrap as run_bootstrap
 from analysis.weights import compute_weights, kish_effective_n
 
@@ -191,6 +195,7 @@ def _item_table(
     seed: Any,
     confidence: float,
     top_k: int,
+    progress: Progress | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     scores = method.scores(profile, weights, options)
     ranks = competition_rank(scores, method.higher_is_better)
@@ -207,6 +212,7 @@ def _item_table(
             seed=seed,
             confidence=confidence,
             top_k=top_k,
+            progress=progress,
         )
         ci_low, ci_high = boot.ci_low, boot.ci_high
         rank_low, rank_high, p_top = boot.rank_ci_low, boot.rank_ci_high, boot.p_top_k
@@ -231,6 +237,19 @@ def _item_table(
     )
     order = sorted(range(n), key=lambda i: (int(ranks[i]), profile.items[i]))
     return table.iloc[order].reset_index(drop=True), scores
+
+
+def _stage(progress: Progress | None, index: int, runs: int, replicates: int) -> Progress | None:
+    """Bootstrap ``index`` of ``runs`` (``replicates`` each) reported as part of the whole."""
+    if progress is None or replicates == 0:
+        return None
+    offset, total = index * replicates, runs * replicates
+
+    def report(done: int, _replicates: int) -> None:
+        if done or not index:  # the start of a later bootstrap is the end of the one before
+            progress(offset + done, total)
+
+    return report
 
 
 def _check_number(name: str, value: Any, *, low: float, integer: bool = False) -> None:
@@ -259,6 +278,7 @@ def rank(
     by_group: bool = False,
     min_group_size: int = 5,
     options: Mapping[str, Any] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> RankResult:
     """Rank items from long-format data, with uncertainty, agreement and group breakdowns.
 
@@ -289,6 +309,11 @@ def rank(
         Smallest group shown in a breakdown (default 5).
     options : mapping, optional
         Method options (see each method module's docstring).
+    progress : callable, optional
+        ``progress(done, total)``: bootstrap replicates done so far and in all (every bootstrap
+        of the call together), called after every chunk of replicates (see
+        :func:`analysis.uncertainty.bootstrap`) with increasing counts ending at ``total``;
+        not called without a bootstrap.  A plain callable: the result is the same.
 
     Returns
     -------
@@ -355,6 +380,12 @@ def rank(
     k = min(int(top_k) if top_k is not None else DEFAULT_TOP_K, n_items)
     replicates = int(bootstrap)
     seed_sequence = np.random.SeedSequence(seed)
+    labels_found, sizes = np.unique(groups, return_counts=True)
+    labels = labels_found.tolist()
+    shown, suppressed = split_by_size(
+        dict(zip(labels, sizes.tolist(), strict=True)), int(min_group_size)
+    )
+    runs = 1 + (len(shown) if by_group else 0)
 
     items, _ = _item_table(
         chosen,
@@ -365,10 +396,9 @@ def rank(
         seed=np.random.default_rng(seed_sequence),
         confidence=confidence,
         top_k=k,
+        progress=_stage(progress, 0, runs, replicates),
     )
 
-    labels, sizes = np.unique(groups, return_counts=True)
-    labels = labels.tolist()
     matrix = profile.matrix if kind not in ("pairwise", "ahp") else None
     agreement = kendall_w(matrix) if matrix is not None else None
 
@@ -392,9 +422,6 @@ def rank(
     group_results = None
     correlations = None
     if by_group:
-        shown, suppressed = split_by_size(
-            dict(zip(labels, sizes.tolist(), strict=True)), int(min_group_size)
-        )
         children = seed_sequence.spawn(len(labels))
         group_results = {}
         group_scores = {}
@@ -412,6 +439,7 @@ def rank(
                 seed=np.random.default_rng(children[index]),
                 confidence=confidence,
                 top_k=k,
+                progress=_stage(progress, 1 + shown.index(label), runs, replicates),
             )
             group_scores[label] = scores if chosen.higher_is_better else -scores
             group_agreement = kendall_w(matrix[member]) if matrix is not None else None

@@ -28,7 +28,7 @@ Conventions (pinned, and tested)
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,12 +37,14 @@ import numpy as np
 from analysis.ranks import competition_rank
 from analysis.registry import Method, Profile
 
-__all__ = ["BootstrapResult", "bootstrap", "percentile_interval", "replicate_weights"]
+__all__ = ["BootstrapResult", "Progress", "bootstrap", "percentile_interval", "replicate_weights"]
 
 #: Upper bound on the bytes of one chunk of replicate weights (float64).
 CHUNK_BYTES = 32 * 2**20
 #: Upper bound on the replicates in one chunk.
 MAX_CHUNK = 250
+#: ``progress(done, total)``: replicates done so far, and in all.
+Progress = Callable[[int, int], None]
 
 
 @dataclass
@@ -169,6 +171,7 @@ def bootstrap(
     confidence: float = 0.95,
     top_k: int = 3,
     chunk: int | None = None,
+    progress: Progress | None = None,
 ) -> BootstrapResult:
     """Stratified bootstrap of a method's scores and ranks.
 
@@ -192,6 +195,12 @@ def bootstrap(
         ``p_top_k`` is the share of replicates with rank ``<= top_k``.
     chunk : int, optional
         Replicates scored per call (memory bound); does not change the result.
+    progress : callable, optional
+        ``progress(done, total)`` is called with ``(0, replicates)`` first, then after every
+        chunk with the replicates done so far, ending with ``(replicates, replicates)``.  The
+        chunks are the same with or without it (at most ``MAX_CHUNK`` replicates, fewer for
+        many respondents), and so is the result: methods that fit a model warm-start each
+        chunk from the chunk's mean, so other chunks would change the last digits.
 
     Returns
     -------
@@ -217,6 +226,8 @@ def bootstrap(
         raise ValueError("confidence must be between 0 and 1")
     options = options or {}
     rng = np.random.default_rng(seed)
+    if progress is not None:
+        progress(0, replicates)
     scores = np.empty((replicates, profile.n_items))
     ranks = np.empty((replicates, profile.n_items), dtype=np.int64)
     done = 0
@@ -227,6 +238,8 @@ def bootstrap(
         scores[done : done + w.shape[0]] = block
         ranks[done : done + w.shape[0]] = competition_rank(block, method.higher_is_better)
         done += w.shape[0]
+        if progress is not None:
+            progress(done, replicates)
     ci_low, ci_high = percentile_interval(scores, confidence)
     rank_low, rank_high = _rank_interval(ranks, confidence)
     p_top = (ranks <= top_k).mean(axis=0)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import math
 
 import numpy as np
 import pytest
 
 import analysis
-from analysis.uncertainty import PROGRESS_STEP, bootstrap
+from analysis.uncertainty import MAX_CHUNK, bootstrap
 
-from .conftest import TOY_MEAN, rating_frame, toy_prepare
+from .conftest import DATA, TOY_MEAN, rating_frame, toy_prepare
 
 
 def rating_groups():
@@ -30,25 +30,28 @@ def record():
     return calls, lambda done, total: calls.append((done, total))
 
 
-@pytest.mark.parametrize("replicates", [1, 7, 300, 1000])
-def test_bootstrap_reports_every_few_percent_and_keeps_its_result(replicates):
+@pytest.mark.parametrize(
+    ("replicates", "chunk", "expected"),
+    [
+        (1, None, [0, 1]),
+        (7, 3, [0, 3, 6, 7]),
+        (1000, None, [0, 250, 500, 750, 1000]),  # chunks of MAX_CHUNK
+        (300, 20, list(range(0, 301, 20))),
+    ],
+)
+def test_bootstrap_reports_after_every_chunk_and_keeps_its_result(replicates, chunk, expected):
     frame = rating_groups()
     profile = toy_prepare(frame, {})
     weights = np.ones(profile.n_respondents)
     calls, progress = record()
 
-    quiet = bootstrap(TOY_MEAN, profile, weights, replicates=replicates, seed=3)
-    loud = bootstrap(TOY_MEAN, profile, weights, replicates=replicates, seed=3, progress=progress)
+    quiet = bootstrap(TOY_MEAN, profile, weights, replicates=replicates, seed=3, chunk=chunk)
+    loud = bootstrap(
+        TOY_MEAN, profile, weights, replicates=replicates, seed=3, chunk=chunk, progress=progress
+    )
 
-    done = [d for d, _ in calls]
-    assert {t for _, t in calls} == {replicates}
-    assert done[0] == 0
-    assert done[-1] == replicates
-    assert all(b > a for a, b in zip(done, done[1:], strict=False))  # strictly increasing
-    step = max(1, math.ceil(replicates * PROGRESS_STEP))
-    assert max(b - a for a, b in zip(done, done[1:], strict=False)) <= step
-    if replicates >= 300:
-        assert len(calls) >= 1 / PROGRESS_STEP  # every ~2 %, not once per default chunk
+    assert MAX_CHUNK == 250
+    assert calls == [(d, replicates) for d in expected]  # increasing, ending at the total
     for name in ("scores", "ranks", "ci_low", "ci_high", "rank_ci_low", "rank_ci_high", "p_top_k"):
         assert np.array_equal(getattr(quiet, name), getattr(loud, name)), name
 
@@ -68,11 +71,9 @@ def test_rank_counts_every_bootstrap_of_the_call_together():
     done = [d for d, _ in calls]
     assert done[0] == 0
     assert done[-1] == total
-    assert all(b > a for a, b in zip(done, done[1:], strict=False))
-    assert {200, 400} <= set(done)  # each bootstrap ends where the next one starts
-    assert json.dumps(quiet.to_dict(), sort_keys=True) == json.dumps(
-        loud.to_dict(), sort_keys=True
-    )
+    assert all(b > a for a, b in itertools.pairwise(done))
+    assert done == [0, 200, 400, 600]  # one chunk each; a bootstrap starts where one ended
+    assert json.dumps(quiet.to_dict(), sort_keys=True) == json.dumps(loud.to_dict(), sort_keys=True)
 
 
 def test_rank_without_a_bootstrap_reports_nothing():
@@ -80,3 +81,14 @@ def test_rank_without_a_bootstrap_reports_nothing():
     result = analysis.rank(rating_groups(), "rating", "mean", progress=progress, by_group=True)
     assert result.bootstrap == 0
     assert calls == []
+
+
+def test_a_model_fitted_per_chunk_gives_the_same_digits_with_progress():
+    """Plackett-Luce warm-starts each chunk: progress must not change the chunks."""
+    calls, progress = record()
+    options = {"bootstrap": 300, "seed": 8}
+    ranking = DATA / "ranking_groups.csv"
+    quiet = analysis.rank(ranking, "ranking", "plackett-luce", **options)
+    loud = analysis.rank(ranking, "ranking", "plackett-luce", progress=progress, **options)
+    assert [d for d, _ in calls] == [0, 250, 300]
+    assert json.dumps(quiet.to_dict()) == json.dumps(loud.to_dict())
