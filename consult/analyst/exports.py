@@ -3,7 +3,8 @@
 ``GET /exports`` lists what can be downloaded (``?round=N&labels=L`` choose the round and the
 language of labels); ``GET /exports/<shape>.<fmt>`` and ``GET /exports/results/<question>.<fmt>``
 download. Every download is recorded in the audit log. An XLSX beyond ``BROWSER_XLSX_CELLS``
-cells (openpyxl writes about 100,000 cells a second) is not made inside the request: the page
+cells (openpyxl writes about 100,000 cells a second), or a CSV or SAV beyond ``BROWSER_CELLS``,
+is not made inside the request: the page
 offers to prepare it as a background job (``POST /exports/<shape>.<fmt>/background``) whose
 progress page hands over the file when it is ready.
 """
@@ -28,6 +29,7 @@ from consult.services import audit, exports, jobs
 from consult.services.errors import InvalidState
 
 BROWSER_XLSX_CELLS = 250_000  # about 2.5 s of openpyxl on an idle 2-core machine
+BROWSER_CELLS = 2_000_000  # CSV and SAV: about 2.5 s to read and write on the same machine
 
 
 def _round() -> int | None:
@@ -105,6 +107,7 @@ def export_responses(slug: str, shape: str, fmt: str) -> ResponseReturnValue:
             round_number=_round(),
             language=_language(),
             max_xlsx_cells=BROWSER_XLSX_CELLS,
+            max_cells=BROWSER_CELLS,
         )
     except exports.TooLarge as error:
         db.session.rollback()

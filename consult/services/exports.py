@@ -663,12 +663,14 @@ def export_responses(
     language: str | None = None,
     progress: Progress | None = None,
     max_xlsx_cells: int | None = None,
+    max_cells: int | None = None,
 ) -> ExportFile:
     """Export a round's submitted responses and record it in the audit log.
 
     ``actor`` must be allowed to analyse the consultation (``Forbidden`` otherwise); None is
     the command line. ``max_xlsx_cells`` refuses larger XLSX files (``TooLarge``): writing
-    XLSX costs about 10 µs a cell. See ``response_table`` for the other parameters.
+    XLSX costs about 10 µs a cell; ``max_cells`` does the same for CSV and SAV. See
+    ``response_table`` for the other parameters.
     """
     if actor is not None:
         require(actor, Action.ANALYSE, consultation)
@@ -683,7 +685,7 @@ def export_responses(
         round_number=round_number,
         language=language,
         progress=progress,
-        max_cells=max_xlsx_cells if fmt == "xlsx" else None,
+        max_cells=max_xlsx_cells if fmt == "xlsx" else max_cells,
     )
     data = render(table, fmt, progress)
     audit.record(

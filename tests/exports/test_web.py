@@ -167,3 +167,21 @@ def test_a_large_xlsx_is_prepared_in_the_background(app, staff, monkeypatch) -> 
     db.session.rollback()
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "export.responses"))
     assert [e.details.get("background") for e in events] == [True]
+
+
+def test_a_large_csv_is_prepared_in_the_background_too(app, staff, monkeypatch) -> None:  # noqa: F811
+    from consult.models import Job, JobState
+
+    app.config["JOBS_INLINE"] = True
+    monkeypatch.setattr(export_views, "BROWSER_CELLS", 100)
+    refused = get(app, staff.analyst, f"{BASE}/long.csv?lang=en")
+    assert refused.status_code == 409
+    assert f'action="{BASE}/long.csv/background"' in refused.get_data(as_text=True)
+    client = app.test_client()
+    sign_in_as(client, staff.analyst)
+    started = fetch(app, client, "POST", f"{BASE}/long.csv/background")
+    job = db.session.scalar(select(Job))
+    assert job.state == JobState.DONE
+    download = fetch(app, client, "GET", started.location + "/download")
+    frame = pd.read_csv(io.BytesIO(download.get_data()), encoding="utf-8-sig")
+    assert frame["response_id"].nunique() == 30
