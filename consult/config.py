@@ -20,7 +20,12 @@ WTF_CSRF_TIME_LIMIT = (
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = False  # set True behind HTTPS (CONSULT_SESSION_COOKIE_SECURE=1)
+# Cookies only over HTTPS (browsers also accept them from http://localhost and 127.0.0.1, so
+# `make run` works); CONSULT_SESSION_COOKIE_SECURE=false only to try the app over plain http
+# on another address.
+SESSION_COOKIE_SECURE = True
+REMEMBER_COOKIE_SECURE = True
+REMEMBER_COOKIE_HTTPONLY = True
 REMEMBER_COOKIE_SAMESITE = "Lax"
 HSTS_SECONDS = 0  # > 0 sends Strict-Transport-Security (only once served over HTTPS only)
 PROXY_FIX = None  # behind a reverse proxy, e.g. {"x_for": 1, "x_proto": 1} (see consult/headers.py)

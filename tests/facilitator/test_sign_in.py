@@ -192,3 +192,15 @@ def test_staff_change_their_own_password(app: Flask, client: FlaskClient, facili
     other = app.test_client()
     assert sign_in(app, other, "fac@example.org", PASSWORD).status_code == 200  # old one refused
     assert sign_in(app, other, "fac@example.org", new).status_code == 302
+
+
+def test_session_cookie_is_secure_httponly_and_lax(
+    app: Flask, client: FlaskClient, facilitator
+) -> None:
+    response = sign_in(app, client, "fac@example.org")
+    cookies = [
+        v for k, v in response.headers.items() if k == "Set-Cookie" and v.startswith("session=")
+    ]
+    assert cookies, response.headers
+    flags = {part.strip().lower() for part in cookies[-1].split(";")[1:]}
+    assert {"secure", "httponly", "samesite=lax"} <= flags
