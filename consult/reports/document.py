@@ -28,7 +28,7 @@ from analysis.groups import POLARISING_SHARE
 from consult.i18n import language_name, text_direction
 from consult.models import Consultation, ConsultationState, ItemKind
 from consult.reports import charts
-from consult.services import open_text, priorities
+from consult.services import delphi, open_text, priorities
 from consult.services.consultations import localized
 from consult.services.priorities import NoAnswers, QuestionResults
 
@@ -145,6 +145,19 @@ class Numbers:
     def percent(self, value: float) -> str:
         """A whole percentage ("%30" in Turkish, "30%" in English, "30٪" in Arabic)."""
         return format_percent(value, locale=self.language)
+
+    def figure(self, value: float | None) -> str:
+        """A median, quartile or IQR on the answer scale, with at most three decimals ("4",
+        "3,5" in Turkish), as the Delphi page shows it."""
+        if value is None:
+            return "–"
+        return format_decimal(value, format="#,##0.###", locale=self.language)
+
+    def p_value(self, value: float | None) -> str:
+        """A test's p-value with three decimals."""
+        if value is None:
+            return "–"
+        return format_decimal(value, format="0.000", locale=self.language)
 
 
 # --------------------------------------------------------------------------------------------
@@ -564,6 +577,146 @@ def _methods(
     return blocks
 
 
+# --------------------------------------------------------------------------------------------
+# Delphi rounds
+
+
+def _consensus_text(consensus: bool, direction: str | None) -> str:
+    if not consensus:
+        return _("No")
+    if direction == "disagree":
+        return _("Yes, disagreement")
+    return _("Yes, agreement")
+
+
+def _stable_text(stable: bool | None) -> str:
+    if stable is None:
+        return "–"
+    return _("Yes") if stable else _("No")
+
+
+def _delphi_item(item: dict[str, Any], numbers: Numbers) -> dict[str, Any]:
+    """One item's rows (one per round, with the stability since the round before)."""
+    into = {t["to_round"]: t for t in item["transitions"]}
+    rows = []
+    for entry in item["rounds"]:
+        step = into.get(entry["round"])
+        rows.append(
+            {
+                "round": numbers.count(entry["round"]),
+                "n": numbers.count(entry["n"]),
+                "median": numbers.figure(entry["median"]),
+                "iqr": numbers.figure(entry["iqr"]),
+                "consensus": _consensus_text(bool(entry["consensus"]), entry["direction"]),
+                "changed": (
+                    numbers.percent(step["share_changed"])
+                    if step and step["share_changed"] is not None
+                    else "–"
+                ),
+                "p": numbers.p_value(step["wilcoxon_p"]) if step else "–",
+                "stable": _stable_text(step["stable"]) if step else "–",
+            }
+        )
+    first = item["first_consensus_round"]
+    return {
+        "code": item["code"],
+        "label": item["label"],
+        "rows": rows,
+        "first_consensus": (
+            _("Consensus first reached in round %(round)s.", round=numbers.count(first))
+            if first is not None
+            else _("No consensus in any round so far.")
+        ),
+    }
+
+
+def _delphi_recommendation(summary: dict[str, Any], numbers: Numbers) -> dict[str, Any]:
+    recommendation = summary["recommendation"]
+    decision = recommendation["decision"]
+    based_on = summary["based_on_round"]
+    if decision == "stop":
+        text = _(
+            "Recommendation: stop. In round %(round)s every item (%(settled)s of %(items)s) is "
+            "in consensus or stable.",
+            round=numbers.count(based_on),
+            settled=numbers.count(recommendation["n_settled"]),
+            items=numbers.count(recommendation["n_items"]),
+        )
+    elif decision == "continue":
+        text = _(
+            "Recommendation: run another round. In round %(round)s, %(unsettled)s of %(items)s "
+            "items are neither in consensus nor stable: %(labels)s.",
+            round=numbers.count(based_on),
+            unsettled=numbers.count(len(recommendation["unsettled"])),
+            items=numbers.count(recommendation["n_items"]),
+            labels="; ".join(u["label"] for u in recommendation["unsettled"]),
+        )
+    else:
+        text = _("No recommendation yet: no panelist has answered a round.")
+    return {"decision": decision, "text": text}
+
+
+def _delphi(
+    session: Session, consultation: Consultation, numbers: Numbers, language: str
+) -> dict[str, Any] | None:
+    """The Delphi section (None unless the consultation is a Delphi): every figure, threshold
+    and the recommendation come from ``delphi.delphi_summary``; only formatting happens here."""
+    if not delphi.is_delphi(consultation):
+        return None
+    summary = delphi.delphi_summary(session, consultation, language=language).as_dict()
+    thresholds = summary["thresholds"]
+    explanation = [
+        _(
+            "The panel answered the same questions in several rounds (so far: %(rounds)s). "
+            "From the second round on, panelists saw the panel's previous result and could "
+            "change their answer.",
+            rounds=numbers.count(sum(1 for r in summary["rounds"] if r["state"] != "draft")),
+        ),
+        _(
+            "The median is the middle answer; the interquartile range (IQR) is the width of the "
+            "middle half of the answers, in scale points. An item reaches consensus in a round "
+            "when the IQR is at most %(iqr)s and at least %(share)s of the answers are in the "
+            "top %(points)s points of the scale (agreement) or in the bottom %(points)s "
+            "(disagreement).",
+            iqr=numbers.figure(thresholds["iqr_max"]),
+            share=numbers.percent(thresholds["agree_share"]),
+            points=numbers.count(int(thresholds["agree_points"])),
+        ),
+        _(
+            "An item is stable between two rounds when at most %(share)s of the panelists who "
+            "answered both changed their answer and the Wilcoxon signed-rank test finds no "
+            "systematic shift (p of at least %(alpha)s).",
+            share=numbers.percent(thresholds["stable_share"]),
+            alpha=numbers.p_value(thresholds["significance"]),
+        ),
+        _(
+            "The panel can stop when every item is in consensus or stable in the latest round; "
+            "consensus alone is not enough to stop."
+        ),
+    ]
+    if not summary["paired"]:
+        explanation.append(
+            _(
+                "This consultation is anonymous: answers cannot be linked across rounds, so "
+                "stability cannot be measured."
+            )
+        )
+    return {
+        "explanation": explanation,
+        "sources": [s["citation"] for s in summary["sources"]],
+        "questions": [
+            {
+                "code": q["code"],
+                "text": q["text"],
+                "items": [_delphi_item(item, numbers) for item in q["items"]],
+            }
+            for q in summary["questions"]
+        ],
+        "recommendation": _delphi_recommendation(summary, numbers),
+        "summary": summary,
+    }
+
+
 def build_report(
     session: Session,
     consultation: Consultation,
@@ -611,6 +764,7 @@ def build_report(
     groups["chart"] = drawing.heatmap(question) if question is not None else None
     step("charts")
 
+    delphi_block = _delphi(session, consultation, numbers, language)
     k = int(consultation.min_group_size)
     participation = _participation(question, numbers, question.min_group_size if question else k)
     title = localized(consultation.title or {}, language, consultation.default_language)
@@ -645,6 +799,7 @@ def build_report(
         },
         {"id": "groups", "title": _("Group comparison")},
         {"id": "challenges", "title": _("Challenge severity")},
+        *([{"id": "delphi", "title": _("Delphi rounds")}] if delphi_block else []),
         {"id": "quotes", "title": _("Selected comments")},
         {"id": "methods", "title": _("Methods in plain language")},
     ]
@@ -669,6 +824,7 @@ def build_report(
         "challenges": challenges_block,
         "participation": participation,
         "summary": summary,
+        "delphi": delphi_block,
         "quotes": _quotes(session, consultation, language),
         "methods": _methods(question, challenge, options, numbers, k),
         "toc": toc,
