@@ -1,13 +1,16 @@
 """The questionnaire builder: sections, questions, options, items, conditions and texts.
 
 Every function takes the acting user and the consultation, checks that the user may edit it
-(``Forbidden``), and works on the consultation's editable round (the open one, else the first
-draft round). A draft consultation may change freely; an open one only in ways that keep stored
-answers meaningful (``lifecycle.check_question_change``: no type change, no option or item
-removed once a question has answers, and no answered question deleted); a closed or archived one
-not at all (``InvalidState``). Malformed input raises ``InvalidQuestionnaire`` naming the field.
-Display conditions may only refer to an earlier question. Every change is recorded in the audit
-log. Functions flush, never commit.
+(``Forbidden``), and works on the consultation's editable round: the newest draft round if there
+is one (round 1 before opening, or a Delphi round N+1 prepared while round N is open or already
+closed), else the open round. A draft round may change freely (it has no answers); the open round
+only in ways that keep stored answers meaningful (``lifecycle.check_question_change``: no type
+change, no option or item removed once a question has answers, and no answered question
+deleted); a closed consultation without a draft round, and an archived one, not at all
+(``InvalidState``). Deleting or renaming a question keeps its round's Delphi feedback list
+(``Round.feedback["questions"]``) in step. Malformed input raises ``InvalidQuestionnaire``
+naming the field. Display conditions may only refer to an earlier question. Every change is
+recorded in the audit log. Functions flush, never commit.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from consult.services import lifecycle
 from consult.services.audit import record
 from consult.services.concurrency import check_unchanged
 from consult.services.errors import InvalidState, NotFound, ServiceError
-from consult.services.participation import Survey, build_survey
+from consult.services.participation import FEEDBACK_TYPES, Survey, build_survey
 from consult.services.permissions import Action, require
 
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -140,13 +143,19 @@ class SectionRow:
 
 @dataclass(frozen=True)
 class Overview:
-    """The editable round's questionnaire; ``editable`` is False once closed or archived."""
+    """The editable round's questionnaire; ``editable`` is False when no round can change.
+
+    ``round_state`` is the shown round's state (``draft``, ``open`` or ``closed``); ``rounds``
+    how many rounds the consultation has.
+    """
 
     round_number: int | None
     editable: bool
     state: str
     sections: tuple[SectionRow, ...]
     question_codes: tuple[str, ...]
+    round_state: str | None = None
+    rounds: int = 0
 
 
 @dataclass(frozen=True)
@@ -199,10 +208,12 @@ def overview(session: Session, actor: User | None, consultation: Consultation) -
     )
     return Overview(
         round_number=round_.number,
-        editable=_is_editable(consultation),
+        editable=_round_is_editable(consultation, round_),
         state=consultation.state.value,
         sections=sections,
         question_codes=tuple(q.code for q in _questions_in_order(round_)),
+        round_state=RoundState(round_.state).value,
+        rounds=len(consultation.rounds),
     )
 
 
@@ -388,9 +399,10 @@ def update_section(
     """
     round_ = _editable_round(session, actor, consultation)
     section = _section(session, consultation, section_id, lock=True)
+    _check_in_round(section, round_, "section")
     check_unchanged(_section_as_input(section), expected, "this section")
     _check_section(consultation, round_, data, section)
-    if data.code != section.code and _is_open(consultation):
+    if data.code != section.code and round_.state == RoundState.OPEN:
         raise InvalidState("the code of a section cannot change while the consultation is open")
     section.code = data.code
     section.title = clean_texts(data.title, consultation, "title")
@@ -408,6 +420,7 @@ def delete_section(
     """Delete a section and its questions (refused when one of them has answers)."""
     round_ = _editable_round(session, actor, consultation)
     section = _section(session, consultation, section_id)
+    _check_in_round(section, round_, "section")
     counts = _answer_counts(session, round_)
     answered = [q.code for q in section.questions if counts.get(q.id)]
     if answered:
@@ -416,6 +429,7 @@ def delete_section(
             "it cannot be deleted"
         )
     record(session, actor, "section.delete", section, consultation=consultation, code=section.code)
+    _drop_feedback(round_, {q.code for q in section.questions})
     for q in list(section.questions):
         session.delete(q)
     session.delete(section)
@@ -431,6 +445,7 @@ def move_section(
     """Move a section one place up (``step`` -1) or down (+1)."""
     round_ = _editable_round(session, actor, consultation)
     section = _section(session, consultation, section_id)
+    _check_in_round(section, round_, "section")
     _move(_ordered(round_.sections), section, step)
     session.flush()
     _check_order(round_)
@@ -494,6 +509,7 @@ def update_question(
     """
     round_ = _editable_round(session, actor, consultation)
     question = _question(session, consultation, question_id, lock=True)
+    _check_in_round(question, round_, "question")
     check_unchanged(_question_as_input(question), expected, "this question")
     values = _check_question(session, consultation, round_, data, question)
     removed_options = {o.code for o in question.options} - {o.code for o in data.options}
@@ -509,7 +525,13 @@ def update_question(
         raise InvalidState(
             f"question {question.code!r} already has answers: its code cannot change"
         )
+    if data.code != question.code and _asked_in_previous_round(session, round_, question.code):
+        raise InvalidState(
+            f"question {question.code!r} links this round to the previous one (the panel's "
+            "earlier answers, stability between rounds): its code cannot change"
+        )
     before = question.type
+    _rename_feedback(round_, question.code, data.code, data.type)
     question.code = data.code
     question.type = data.type
     for name, value in values.items():
@@ -537,12 +559,14 @@ def delete_question(
     """Delete a question (refused when it has answers or a later condition refers to it)."""
     round_ = _editable_round(session, actor, consultation)
     question = _question(session, consultation, question_id)
+    _check_in_round(question, round_, "question")
     if _answer_counts(session, round_).get(question.id):
         raise InvalidState(f"question {question.code!r} already has answers: it cannot be deleted")
     section = question.section
     record(
         session, actor, "question.delete", question, consultation=consultation, code=question.code
     )
+    _drop_feedback(round_, {question.code})
     session.delete(question)
     session.flush()
     session.expire(section, ["questions"])
@@ -557,6 +581,7 @@ def move_question(
     """Move a question one place up (``step`` -1) or down (+1) within its section."""
     round_ = _editable_round(session, actor, consultation)
     question = _question(session, consultation, question_id)
+    _check_in_round(question, round_, "question")
     _move(_ordered(question.section.questions), question, step)
     session.flush()
     _check_order(round_)
@@ -577,7 +602,9 @@ def move_question_to_section(
     """
     round_ = _editable_round(session, actor, consultation)
     question = _question(session, consultation, question_id)
+    _check_in_round(question, round_, "question")
     target = _section(session, consultation, section_id)
+    _check_in_round(target, round_, "section")
     source = question.section
     if target is source:
         return
@@ -843,37 +870,104 @@ def clean_texts(
 # --- helpers -------------------------------------------------------------------------------------
 
 
-def _is_open(consultation: Consultation) -> bool:
-    return consultation.state == ConsultationState.OPEN
-
-
 def _is_editable(consultation: Consultation) -> bool:
     return consultation.state in (ConsultationState.DRAFT, ConsultationState.OPEN)
 
 
 def _round_or_none(consultation: Consultation) -> Round | None:
-    round_ = lifecycle.round_to_open(consultation)
-    if round_ is None and consultation.rounds:
-        round_ = max(consultation.rounds, key=lambda r: r.number)
-    return round_
+    """The round the builder works on: the newest draft round, else the open round, else (to
+    show, not to change) the newest round."""
+    rounds = sorted(consultation.rounds, key=lambda r: r.number)
+    drafts = [r for r in rounds if r.state == RoundState.DRAFT]
+    if drafts:
+        return drafts[-1]
+    open_rounds = [r for r in rounds if r.state == RoundState.OPEN]
+    if open_rounds:
+        return open_rounds[-1]
+    return rounds[-1] if rounds else None
+
+
+def _round_is_editable(consultation: Consultation, round_: Round) -> bool:
+    """Whether the builder may change ``round_``.
+
+    Never in an archived consultation. A draft round: while the consultation is draft or open,
+    and in a closed one when it is a prepared Delphi round N+1 (it has a previous round). An open
+    round: while the consultation is draft or open. A closed round never.
+    """
+    if consultation.state == ConsultationState.ARCHIVED:
+        return False
+    if round_.state == RoundState.DRAFT:
+        return _is_editable(consultation) or round_.previous_round_id is not None
+    return round_.state == RoundState.OPEN and _is_editable(consultation)
 
 
 def _editable_round(
     session: Session, actor: User | None, consultation: Consultation, create: bool = False
 ) -> Round:
     require(actor, Action.EDIT, consultation)
-    if not _is_editable(consultation):
-        raise InvalidState(
-            f"the consultation is {consultation.state.value}: its questionnaire cannot change"
-        )
-    round_ = lifecycle.round_to_open(consultation)
-    if round_ is None:
-        if not create or consultation.rounds:
-            raise InvalidState("there is no draft or open round whose questionnaire can change")
+    if consultation.state == ConsultationState.ARCHIVED:
+        raise InvalidState("the consultation is archived: its questionnaire cannot change")
+    round_ = _round_or_none(consultation)
+    if round_ is None and create and _is_editable(consultation):
         round_ = Round(consultation=consultation, number=1, state=RoundState.DRAFT)
         session.add(round_)
         session.flush()
+        return round_
+    if round_ is None or not _round_is_editable(consultation, round_):
+        if not _is_editable(consultation):
+            raise InvalidState(
+                f"the consultation is {consultation.state.value} and has no draft round: "
+                "its questionnaire cannot change"
+            )
+        raise InvalidState("there is no draft or open round whose questionnaire can change")
     return round_
+
+
+def _asked_in_previous_round(session: Session, round_: Round, code: str) -> bool:
+    """Whether the round this one was prepared from (Delphi) has a question ``code``."""
+    if round_.previous_round_id is None:
+        return False
+    found = session.scalar(
+        select(Question.id).where(
+            Question.round_id == round_.previous_round_id, Question.code == code
+        )
+    )
+    return found is not None
+
+
+def _check_in_round(row: Section | Question, round_: Round, what: str) -> None:
+    """``NotFound`` unless ``row`` belongs to the round being edited (not an earlier one)."""
+    if row.round_id != round_.id:
+        raise NotFound(f"no such {what} in round {round_.number}, the round being edited")
+
+
+def _feedback_list(round_: Round) -> list[str]:
+    codes = (round_.feedback or {}).get("questions") or []
+    return [c for c in codes if isinstance(c, str)]
+
+
+def _set_feedback_list(round_: Round, codes: list[str]) -> None:
+    # a new dict, so that SQLAlchemy sees the JSON column change
+    round_.feedback = {**(round_.feedback or {}), "questions": codes}
+
+
+def _drop_feedback(round_: Round, codes: set[str]) -> None:
+    """Remove deleted questions' codes from the round's Delphi feedback list."""
+    current = _feedback_list(round_)
+    if any(c in codes for c in current):
+        _set_feedback_list(round_, [c for c in current if c not in codes])
+
+
+def _rename_feedback(round_: Round, old: str, new: str, new_type: str) -> None:
+    """Keep the feedback list in step with a question's new code (and drop the code when the
+    question becomes a type that cannot show feedback: only rating and matrix can)."""
+    current = _feedback_list(round_)
+    if old not in current:
+        return
+    if new_type not in FEEDBACK_TYPES:
+        _set_feedback_list(round_, [c for c in current if c != old])
+    elif new != old:
+        _set_feedback_list(round_, [new if c == old else c for c in current])
 
 
 def _section(
