@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from consult.builder import forms
-from consult.builder.routes import _as_id, _load, _save, _summary, bp
+from consult.builder.routes import _as_id, _delete, _load, _save, _summary, bp
 from consult.extensions import db
 from consult.i18n import current_language
 from consult.models import Consultation
 from consult.services import lists as service
 from consult.services.consultations import localized
-from consult.services.errors import InvalidState
 from consult.services.lists import TEXT_FIELDS, EntryKind
 
 KIND_NAMES = {
@@ -117,29 +118,8 @@ def delete_entry(slug: str, kind: str, entry_id: str) -> ResponseReturnValue:
     consultation = _load(slug)
     entry_kind, eid = _kind(kind), _as_id(entry_id)
     data = service.entry_input(db.session, current_user, consultation, entry_kind, eid)
-    form = forms.ConfirmForm()
-    error = None
-    if request.method == "POST":
-        if not form.validate():
-            abort(400)
-        try:
-            service.delete_entry(db.session, current_user, consultation, entry_kind, eid)
-        except InvalidState as refused:
-            db.session.rollback()
-            error = refused.message
-        else:
-            db.session.commit()
-            flash(_l("Deleted."), "success")
-            return redirect(url_for(".lists", slug=consultation.slug))
-    return (
-        render_template(
-            "builder/confirm_delete.html",
-            consultation=_summary(consultation),
-            form=form,
-            kind=entry_kind.value,
-            code=data.code,
-            error=error,
-            back=url_for(".lists", slug=consultation.slug),
-        ),
-        409 if error else 200,
-    )
+
+    def delete(session: Any, actor: Any, c: Consultation, object_id: int) -> None:
+        service.delete_entry(session, actor, c, entry_kind, object_id)
+
+    return _delete(consultation, entry_kind.value, data.code, delete, eid, back=".lists")

@@ -342,8 +342,15 @@ def delete_question(slug: str, question_id: str) -> ResponseReturnValue:
 
 
 def _delete(
-    consultation: Consultation, kind: str, code: str, delete: Any, object_id: int
+    consultation: Consultation,
+    kind: str,
+    code: str,
+    delete: Any,
+    object_id: int,
+    back: str = ".questionnaire",
 ) -> ResponseReturnValue:
+    """Confirm, then ``delete(session, actor, consultation, object_id)``; a refusal is shown
+    (409) and the user goes ``back`` (an endpoint of this blueprint) when it is done."""
     form = forms.ConfirmForm()
     error = None
     if request.method == "POST":
@@ -357,7 +364,7 @@ def _delete(
         else:
             db.session.commit()
             flash(_l("Deleted."), "success")
-            return redirect(url_for(".questionnaire", slug=consultation.slug))
+            return redirect(url_for(back, slug=consultation.slug))
     return (
         render_template(
             "builder/confirm_delete.html",
@@ -366,6 +373,7 @@ def _delete(
             kind=kind,
             code=code,
             error=error,
+            back=url_for(back, slug=consultation.slug),
         ),
         409 if error else 200,
     )

@@ -72,4 +72,5 @@ def analyst_token(app: Flask, staff) -> None:
 def test_api_conforms_to_its_document(case, app: Flask, analyst_token: None) -> None:
     wsgi = isolated(app)
     case.operation.schema.app = wsgi  # every request, probes included, in-process
-    case.call_and_validate(app=wsgi)
+    response = case.call_and_validate(app=wsgi)  # raises on a schema violation
+    assert response.status_code < 500
