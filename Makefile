@@ -5,8 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# system packages the tests need: a browser for browser tests, Noto fonts (Arabic) for PDFs
-SYSTEM_PACKAGES := chromium fonts-noto-core
+# system packages the tests need: a browser for browser tests, Noto fonts (Arabic) and
+# HarfBuzz subsetting (WeasyPrint embeds font subsets) for PDFs
+SYSTEM_PACKAGES := chromium fonts-noto-core libharfbuzz-subset0
 
 .PHONY: install run serve db demo test test-postgres lint fmt i18n i18n-extract system-packages clean
 

@@ -191,7 +191,10 @@ def _decode(raw: bytes) -> str:
         start = raw.rfind(b"\n", 0, exc.start) + 1
         line = raw.count(b"\n", 0, exc.start) + 1
         prefix = raw[start : exc.start].decode("utf-8", errors="replace")
-        column = len(next(csv.reader([prefix]), [""])) if prefix else 1
+        try:
+            column = len(next(csv.reader([prefix]), [""])) if prefix else 1
+        except csv.Error:  # e.g. a lone carriage return before the bad byte
+            column = prefix.count(",") + 1
         raise InputError(
             f"not a UTF-8 text file (byte 0x{raw[exc.start]:02x}); save it as CSV UTF-8",
             line=line,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 __version__ = "0.1.0"
 
@@ -20,6 +21,14 @@ ENV_PREFIX = "CONSULT_"
 
 class ConfigurationError(RuntimeError):
     """The app cannot start with this configuration (message is one line for the operator)."""
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:...>`` in routes: at most 2**31 - 1, the largest id PostgreSQL's integer holds
+    (a larger number is a 404, not a database error)."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: Any = None, max: Any = None) -> None:
+        super().__init__(map, fixed_digits, min, 2**31 - 1 if max is None else max)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -34,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             f"CONSULT_INSTANCE_PATH must be an absolute path, not {instance!r}"
         )
     app = Flask(__name__, instance_path=instance, instance_relative_config=True)
+    app.url_map.converters["int"] = DatabaseIdConverter  # before any route is added
     app.config.from_object("consult.config")
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
@@ -54,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         facilitator,
         headers,
         i18n,
+        ratelimits,
         security,
         web,
     )
@@ -68,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     extensions.limiter.init_app(app)
     web.init_app(app)
+    ratelimits.init_app(app)  # limits around the participant views web.init_app registered
     facilitator.init_app(app)
     builder.init_app(app)
     analyst.init_app(app)
@@ -108,6 +120,11 @@ def _configure_database(app: Flask) -> None:
     if uri.startswith("postgresql"):
         options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
         options["connect_args"] = {"connect_timeout": 5, **options.get("connect_args", {})}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if uri.startswith("sqlite"):  # seconds a transaction waits for the write lock
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        timeout = float(app.config["SQLITE_BUSY_TIMEOUT"])
+        options["connect_args"] = {"timeout": timeout, **options.get("connect_args", {})}
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
 

@@ -25,6 +25,18 @@ class CommandError(click.ClickException):
     exit_code = 2
 
 
+class OneLineCommand(click.Command):
+    """A command whose usage errors (bad option values, unwritable paths) are one line on
+    standard error, ``Error: ...``, with exit status 2: no usage text around it."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            exc.ctx = None  # without a context, Click prints the message line alone
+            raise
+
+
 def one_line_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Turn service and database errors into a one-line message, exit 2, nothing written."""
     from consult.services.errors import ServiceError
@@ -379,7 +391,7 @@ class _ProgressBars:
                 bar.render_finish()
 
 
-@click.command("export")
+@click.command("export", cls=OneLineCommand)
 @click.argument("slug")
 @click.option("--format", "fmt", required=True, help="csv, xlsx or sav (SPSS).")
 @click.option(
@@ -467,7 +479,7 @@ def export_command(
 # --- the priority report as PDF (issue 6) -------------------------------------------------------
 
 
-@click.command("report")
+@click.command("report", cls=OneLineCommand)
 @click.argument("slug")
 @click.option("--lang", "language", default=None, help="tr, en or ar (default: its default).")
 @click.option(
@@ -529,7 +541,7 @@ def _stderr_is_terminal() -> bool:
     return sys.stderr.isatty()
 
 
-@click.command("results")
+@click.command("results", cls=OneLineCommand)
 @click.argument("slug")
 @click.option("--question", required=True, help="The priority question's code.")
 @click.option("--method", default=None, help="Analysis method (default: the kind's first).")
@@ -634,6 +646,9 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(export_command)
     app.cli.add_command(report_command)
     app.cli.add_command(results_command)
+    from consult import cli_data  # backup, restore, purge, erase (issue 7)
+
+    cli_data.init_app(app)
 
 
 def _create_app_or_exit() -> Flask:

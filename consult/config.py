@@ -8,6 +8,11 @@ SECRET_KEY = DEV_SECRET_KEY
 SECURITY_PASSWORD_SALT = "dev-only-password-salt"  # noqa: S105  (refused like SECRET_KEY)
 SQLALCHEMY_DATABASE_URI: str | None = None  # None: SQLite file consult.sqlite3 in instance/
 SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+# SQLite: seconds a transaction waits for the write lock (every one takes it at BEGIN). Waiters
+# poll rather than queue, so a burst on several gunicorn workers can starve one for seconds:
+# 500 participants at once on 4 workers gave 3 of them a 503 with 5 s, none with 20 s
+# (tests/scale/test_burst.py). Raise it there, below gunicorn's --timeout (docs/deployment.md).
+SQLITE_BUSY_TIMEOUT = 5.0
 
 LANGUAGES = ("tr", "en", "ar")  # UI languages with catalogs; consultations choose among them
 BABEL_DEFAULT_LOCALE = "tr"
@@ -50,10 +55,27 @@ SECURITY_USERNAME_ENABLE = False
 SECURITY_I18N_DIRNAME = ["builtin", "translations"]
 MAIL_SUPPRESS_SEND = True
 
-# Sign-in throttling (Flask-Limiter). memory:// counts per process: use Redis
-# (redis://127.0.0.1:6379) when several workers or machines serve.
+# Throttling (Flask-Limiter; consult/ratelimits.py for the participant pages). memory:// counts
+# per process: use Redis (CONSULT_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379) when several
+# workers or machines serve, so they share the counts (RATELIMIT_KEY_PREFIX separates sites).
 RATELIMIT_STORAGE_URI = "memory://"
+# Stated, not left to Flask-Limiter: its Limiter is one object per process and would otherwise
+# keep the last app's setting (an app built with RATELIMIT_ENABLED=False disabled every later one).
+RATELIMIT_ENABLED = True
 RATELIMIT_HEADERS_ENABLED = True  # Retry-After on 429
+RATELIMIT_SWALLOW_ERRORS = True  # storage unreachable (Redis down): log it and serve unthrottled
+# Unknown /i/<token> or /r/<token> links (404s) per IP address; valid links never count. Tokens
+# have 256 bits, so this only keeps scanners out of the logs; 20 covers a workshop's typos.
+INVITATION_GUESS_RATE_LIMIT = "20/minute"
+# POSTs of one response's pages (consent, pages, Back, sending), per response: a person manages a
+# few a minute; 120 leaves room for double clicks and quick Back/Continue runs.
+SUBMISSION_RATE_LIMIT = "120/minute"
+# Every participant POST per IP address: a ceiling against one client flooding the database,
+# high because whole workshops (150 phones) and mobile carriers put many people behind one
+# address: 100 a second, more than a 2-core server sustains (benchmarks/README.md), so it only
+# binds on bigger servers. Counted per worker with memory://, so effectively higher without Redis.
+SUBMISSION_ADDRESS_RATE_LIMIT = "6000/minute"
+WITHDRAWAL_RATE_LIMIT = "30/minute"  # receipt codes tried on /c/<slug>/withdraw, per IP address
 LOGIN_RATE_LIMIT = "10/minute"  # sign-in attempts (POST /account/login) per IP address
 API_RATE_LIMIT = "120/minute"  # read-only JSON API, per token
 API_ADDRESS_RATE_LIMIT = "600/minute"  # read-only JSON API, per IP address whatever the token

@@ -8,6 +8,9 @@ A database that cannot be reached (connection refused or lost, SQLite locked, po
 gives 503 with ``Retry-After``: the session is rolled back and the page is rendered without any
 context processor that could touch the database again (Flask-Login loads the signed-in user).
 Other database errors (an integrity error is a bug, not an outage) become the 500 page.
+A participant's form that met the outage comes back on the 503 page as a "Send again" form
+holding what they typed (with a fresh CSRF token): nothing they typed is lost, and nothing of
+it was saved (the transaction was rolled back whole).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 from flask import Flask, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
+from flask_wtf.csrf import CSRFError, generate_csrf
 from markupsafe import escape
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -71,6 +74,11 @@ TEXTS: dict[int, tuple[Any, Any]] = {
     ),
 }
 GENERIC = (_l("Error"), _l("The request could not be completed."))
+UNAVAILABLE_RESEND_MESSAGE = _l(
+    "Your answers on this page were not saved yet, because the service is briefly "
+    "unavailable. Nothing you typed is lost: wait a moment, then press “Send again”."
+)
+RESEND_BLUEPRINTS = ("participate", "resume", "invite")  # participant forms kept on a 503
 CSRF_MESSAGE = _l(
     "The form has expired or was sent twice. Go back, reload the page and send it again."
 )
@@ -120,10 +128,17 @@ def render_error(
     *,
     message: Any = None,
     touch_database: bool = True,
+    resend: dict[str, Any] | None = None,
 ) -> ResponseReturnValue:
-    """The error page (or JSON) for ``code`` with its translated title and explanation."""
+    """The error page (or JSON) for ``code`` with its translated title and explanation
+    (``resend``: a form to send the request's fields again, see :func:`_resend_form`)."""
     title, default_message = TEXTS.get(code, GENERIC)
-    context = {"code": code, "title": str(title), "message": str(message or default_message)}
+    context = {
+        "code": code,
+        "title": str(title),
+        "message": str(message or default_message),
+        "resend": resend,
+    }
     if _wants_json():
         body = jsonify(error=code, title=context["title"], message=context["message"])
         return body, code, headers or {}
@@ -148,6 +163,20 @@ def is_database_unavailable(error: BaseException) -> bool:
     return bool(getattr(error, "connection_invalidated", False))
 
 
+def _resend_form() -> dict[str, Any] | None:
+    """A participant's posted form, to send again from the 503 page (None for other requests:
+    staff forms may hold passwords, and files cannot be sent back)."""
+    if request.method != "POST" or request.blueprint not in RESEND_BLUEPRINTS or request.files:
+        return None
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+    try:
+        token = generate_csrf() if current_app.config.get("WTF_CSRF_ENABLED", True) else ""
+    except Exception:  # no usable session: the participant reloads the page instead
+        current_app.logger.exception("503 page: no CSRF token for the resend form")
+        return None
+    return {"action": request.full_path.rstrip("?"), "fields": fields, "csrf_token": token}
+
+
 def handle_database_error(error: SQLAlchemyError) -> ResponseReturnValue:
     """503 when the database is unreachable; any other database error is a 500."""
     _rollback()
@@ -155,7 +184,9 @@ def handle_database_error(error: SQLAlchemyError) -> ResponseReturnValue:
         raise error  # Flask logs it and renders the 500 page (or propagates it in tests)
     current_app.logger.warning("database unavailable: %s", type(error).__name__)
     headers = {"Retry-After": str(UNAVAILABLE_RETRY_AFTER), "Cache-Control": "no-store"}
-    return render_error(503, headers, touch_database=False)
+    resend = None if _wants_json() else _resend_form()
+    message = UNAVAILABLE_RESEND_MESSAGE if resend is not None else None
+    return render_error(503, headers, message=message, touch_database=False, resend=resend)
 
 
 def init_app(app: Flask) -> None:

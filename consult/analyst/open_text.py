@@ -43,7 +43,7 @@ class QuoteForm(FlaskForm):
     """Select an answer as a quote, edit the quote, or remove it (CSRF-protected)."""
 
     action = HiddenField(validators=[InputRequired(), AnyOf(ACTIONS)])
-    answer_id = IntegerField(validators=[InputRequired(), NumberRange(1, 2**53)])
+    answer_id = IntegerField(validators=[InputRequired(), NumberRange(1, 2**31 - 1)])  # an int4 id
     text = TextAreaField(validators=[Optional()])
 
 
@@ -53,7 +53,7 @@ def _consultation(c: Consultation) -> dict[str, Any]:
 
 def _whole(raw: str | None) -> int | None:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() and len(raw) <= 9 else None
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 9 else None
 
 
 def _filters(args: MultiDict[str, str]) -> dict[str, Any]:

@@ -260,7 +260,7 @@ def publish(slug: str) -> ResponseReturnValue:
 
 
 def _version(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise NotFound("no such report version")
     return int(raw)
 

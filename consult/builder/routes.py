@@ -37,14 +37,14 @@ def _load(slug: str) -> Consultation:
 
 def _as_id(raw: str) -> int:
     """A section or question id from the URL (404 unless a positive whole number)."""
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # an int4 id
         raise NotFound("no such section or question")
     return int(raw)
 
 
 def _posted_rows() -> int:
     raw = request.form.get("option_rows", "")
-    return int(raw) if raw.isdigit() and len(raw) < 4 else 0
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 4 else 0
 
 
 def _summary(c: Consultation) -> dict[str, Any]:
@@ -135,7 +135,8 @@ def move_question_to_section(slug: str, question_id: str) -> ResponseReturnValue
     if not form.validate():
         abort(400)
     target = request.form.get("section", "")
-    section_id = int(target) if target.isdigit() and len(target) <= 12 else 0  # 0: no such
+    well_formed = target.isascii() and target.isdigit() and len(target) <= 9
+    section_id = int(target) if well_formed else 0  # 0: no such
     try:
         service.move_question_to_section(db.session, current_user, consultation, qid, section_id)
     except (InvalidState, service.InvalidQuestionnaire) as error:

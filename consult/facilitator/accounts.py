@@ -37,7 +37,7 @@ def _admins_only(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
 
 
 def _as_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # an int4 id
         raise NotFound("no such account")
     return int(raw)
 

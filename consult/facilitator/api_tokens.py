@@ -43,7 +43,7 @@ class RevokeForm(FlaskForm):
 
 
 def _as_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # an int4 id
         raise NotFound("no such API token")
     return int(raw)
 

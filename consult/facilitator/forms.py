@@ -61,6 +61,7 @@ SLUG_MESSAGE = _l(
     "Use 1 to 80 lowercase letters (a-z), digits and hyphens, starting and ending with a "
     "letter or digit."
 )
+RETENTION_MESSAGE = _l("Enter a whole number of days from 1 to 3650, or leave it empty.")
 EMAIL_MESSAGE = _l("Enter an e-mail address such as name@example.org.")
 
 
@@ -204,6 +205,13 @@ def consultation_form(languages: Sequence[str], *, new: bool, **kwargs: Any) -> 
         )
     else:
         attrs["version"] = IntegerField(validators=[InputRequired()])
+        attrs["retention_days"] = IntegerField(
+            _l("Delete invitation data this many days after closing"),
+            validators=[
+                Optional(),
+                NumberRange(min=1, max=3650, message=RETENTION_MESSAGE),
+            ],
+        )
     for lang in languages:
         attrs[f"title_{lang}"] = StringField(_l("Title"), validators=[Length(max=1000)])
         for name in TEXT_FIELDS[1:]:
@@ -240,6 +248,7 @@ def consultation_data(consultation: Consultation) -> dict[str, Any]:
         "opens_at": _local(consultation.opens_at),
         "closes_at": _local(consultation.closes_at),
         "min_group_size": consultation.min_group_size,
+        "retention_days": consultation.retention_days,
     }
     for name in TEXT_FIELDS:
         for lang, text in (getattr(consultation, name) or {}).items():
@@ -276,6 +285,8 @@ def consultation_values(form: FlaskForm, current: Consultation | None = None) ->
         "closes_at": _stored(form["closes_at"].data, current.closes_at if current else None),
         "min_group_size": form["min_group_size"].data,
     }
+    if "retention_days" in form:  # the settings form only (a new consultation keeps all)
+        values["retention_days"] = form["retention_days"].data
     for name in TEXT_FIELDS:
         values[name] = {
             lang: text for lang in chosen if (text := (form[f"{name}_{lang}"].data or "").strip())
@@ -355,7 +366,7 @@ class MemberForm(FlaskForm):
 class RemoveMemberForm(FlaskForm):
     """Remove a member: the account's id."""
 
-    user_id = IntegerField(validators=[InputRequired()])
+    user_id = IntegerField(validators=[InputRequired(), NumberRange(min=1, max=2**31 - 1)])
 
 
 def _password_length(_form: FlaskForm, field: PasswordField) -> None:
@@ -434,7 +445,7 @@ class AuditFilterForm(FlaskForm):
         validators=[Optional()],
         render_kw={"dir": "ltr"},
     )
-    before = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    before = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**31 - 1)])  # an id
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)

@@ -176,7 +176,7 @@ def _issue(issue: CsvIssue) -> dict[str, Any]:
 
 
 def _as_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:  # an int4 id
         raise NotFound("no such invitation")
     return int(raw)
 

@@ -36,7 +36,7 @@ from consult.facilitator import forms
 from consult.facilitator.routes import _load, _summary, bp
 from consult.i18n import language_name
 from consult.models import Consultation, MembershipRole
-from consult.services import lifecycle, permissions, users
+from consult.services import lifecycle, permissions, retention, users
 from consult.services.errors import Conflict, Forbidden, InvalidState, NotFound, ServiceError
 
 EDIT = permissions.Action.EDIT
@@ -196,6 +196,7 @@ def settings(slug: str) -> ResponseReturnValue:
         consultation=_summary(consultation),
         new=False,
         state=consultation.state.value,
+        retention=retention.retention_status(db.session, consultation),
         **_settings_context(languages),
     )
 

@@ -85,7 +85,8 @@ class Base(DeclarativeBase):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Foreign keys on, WAL journal and a busy timeout for every SQLite connection.
+    """Foreign keys on and WAL journal for every SQLite connection (the busy timeout is the
+    driver's ``timeout``: ``SQLITE_BUSY_TIMEOUT`` through ``create_app``, else 5 s).
 
     The driver's own transaction handling is switched off (``BEGIN`` is emitted in
     ``_sqlite_begin_immediate``), which also makes SAVEPOINTs work as documented.
@@ -95,7 +96,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
     if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
         cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()

@@ -57,6 +57,10 @@ class Consultation(Base):
         CheckConstraint(
             "closes_at IS NULL OR opens_at IS NULL OR closes_at > opens_at", name="schedule_order"
         ),
+        CheckConstraint(
+            "retention_days IS NULL OR (retention_days >= 1 AND retention_days <= 3650)",
+            name="retention_days_range",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -73,6 +77,8 @@ class Consultation(Base):
     opens_at: Mapped[datetime | None]
     closes_at: Mapped[datetime | None]
     min_group_size: Mapped[int] = mapped_column(default=5)
+    # days after closing when ``consult purge`` deletes invitation data (None: kept until deleted)
+    retention_days: Mapped[int | None]
     is_demo: Mapped[bool] = mapped_column(default=False)
     title: Mapped[dict] = mapped_column(Translated)
     description: Mapped[dict] = mapped_column(Translated, default=dict)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from consult.participate import pages
+from consult.participate.live import bp as live_bp
 from consult.participate.routes import INVITE, RESUME, bp, flow
 
 
@@ -19,4 +20,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.register_blueprint(flow, name=RESUME, url_prefix="/r/<token>")
     app.register_blueprint(flow, name=INVITE, url_prefix="/i/<token>")
+    app.register_blueprint(live_bp)  # live workshop sessions: /live
     app.jinja_env.globals.update(pages.template_helpers())

@@ -49,8 +49,10 @@ EDITABLE = frozenset(
         "opens_at",
         "closes_at",
         "min_group_size",
+        "retention_days",
     }
 )
+RETENTION_DAYS = (1, 3650)  # bounds of Consultation.retention_days (None: kept until deleted)
 TEXT_FIELDS = ("title", "description", "organiser", "privacy_notice")
 DRAFT_ONLY = frozenset({"anonymity"})  # a promise made to participants once answers exist
 NOT_WHILE_OPEN = frozenset({"languages", "default_language"})
@@ -649,6 +651,15 @@ def _validated(values: dict[str, Any], allowed_languages: Sequence[str]) -> dict
     size = values["min_group_size"]
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
         raise InvalidSettings("the minimum group size must be a whole number of at least 1")
+    days = values.get("retention_days")
+    if days is not None and (
+        isinstance(days, bool)
+        or not isinstance(days, int)
+        or not RETENTION_DAYS[0] <= days <= RETENTION_DAYS[1]
+    ):
+        raise InvalidSettings(
+            "the retention period must be empty or a whole number of days from 1 to 3650"
+        )
     for name in ("opens_at", "closes_at"):
         when = values[name]
         if when is not None and (not isinstance(when, datetime) or when.tzinfo is None):

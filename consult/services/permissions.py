@@ -105,6 +105,8 @@ def consultation_for(session: Session, user: Any, slug: str, action: Action) -> 
 
     Raises ``NotFound`` when there is no such consultation and ``Forbidden`` otherwise.
     """
+    if not (0 < len(slug) <= 80 and slug.isprintable()):  # e.g. a NUL, which PostgreSQL refuses
+        raise NotFound("no such consultation")
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
         raise NotFound("no such consultation")

@@ -155,6 +155,8 @@ def adopt(session: Session, consultation: Consultation, actor: User | None) -> N
 
 def find_consultation(session: Session, slug: str) -> Consultation:
     """The consultation with ``slug``; ``NotFound`` otherwise."""
+    if not (0 < len(slug) <= 80 and slug.isprintable()):  # e.g. a NUL, which PostgreSQL refuses
+        raise NotFound(f"no consultation with the slug {slug!r}")
     consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
     if consultation is None:
         raise NotFound(f"no consultation with the slug {slug!r}")
