@@ -75,6 +75,8 @@ SUBMISSION_RATE_LIMIT = "120/minute"
 # address: 100 a second, more than a 2-core server sustains (benchmarks/README.md), so it only
 # binds on bigger servers. Counted per worker with memory://, so effectively higher without Redis.
 SUBMISSION_ADDRESS_RATE_LIMIT = "6000/minute"
+# unknown live-workshop join codes per IP address (a room shares one address; phones mistype)
+LIVE_CODE_GUESS_RATE_LIMIT = "60/minute"
 WITHDRAWAL_RATE_LIMIT = "30/minute"  # receipt codes tried on /c/<slug>/withdraw, per IP address
 LOGIN_RATE_LIMIT = "10/minute"  # sign-in attempts (POST /account/login) per IP address
 API_RATE_LIMIT = "120/minute"  # read-only JSON API, per token

@@ -11,6 +11,10 @@
   consent, which creates a response, included) also counts per IP address against the generous
   ``SUBMISSION_ADDRESS_RATE_LIMIT``, a ceiling against one client flooding the database.
 - **Withdrawals**: POSTs of receipt codes count per IP address (``WITHDRAWAL_RATE_LIMIT``).
+- **Live workshop codes**: unknown join codes (404 on ``/live?code=``, ``/live/<code>`` and its
+  state) count per IP address against ``LIVE_CODE_GUESS_RATE_LIMIT``, higher than the
+  invitation limit because a whole room shares one address and some phones mistype; the
+  phones' answers count against the per-address ceiling of participant POSTs.
 
 A refused request gets the translated 429 page with ``Retry-After`` (``consult.errors``). Counts
 live in ``RATELIMIT_STORAGE_URI``: ``memory://`` counts per process, so with several gunicorn
@@ -37,6 +41,8 @@ TOKEN_VIEWS = ("start", "page", "review", "done")
 SUBMITTING_VIEWS = ("start", "page", "review")  # views whose POST saves or sends answers
 OPEN_LINK = "participate.landing"
 WITHDRAW = "participate.withdraw"
+LIVE_VIEWS = ("live.join", "live.phone", "live.state")
+LIVE_ANSWER = "live.phone"
 
 
 def _setting(name: str) -> Callable[[], str]:
@@ -51,6 +57,7 @@ guess_limit = _setting("INVITATION_GUESS_RATE_LIMIT")
 submission_limit = _setting("SUBMISSION_RATE_LIMIT")
 address_limit = _setting("SUBMISSION_ADDRESS_RATE_LIMIT")
 withdrawal_limit = _setting("WITHDRAWAL_RATE_LIMIT")
+live_guess_limit = _setting("LIVE_CODE_GUESS_RATE_LIMIT")
 
 
 def not_found(response: Response) -> bool:
@@ -87,7 +94,18 @@ def _decorators(endpoint: str) -> list[Any]:
         decorators.append(
             limiter.limit(withdrawal_limit, key_func=get_remote_address, methods=["POST"])
         )
-    if endpoint in (OPEN_LINK, WITHDRAW) or (flow in TOKEN_FLOWS and view in SUBMITTING_VIEWS):
+    if endpoint in LIVE_VIEWS:
+        decorators.append(
+            limiter.shared_limit(
+                live_guess_limit,
+                scope="live-code-guess",
+                key_func=get_remote_address,
+                deduct_when=not_found,
+            )
+        )
+    if endpoint in (OPEN_LINK, WITHDRAW, LIVE_ANSWER) or (
+        flow in TOKEN_FLOWS and view in SUBMITTING_VIEWS
+    ):
         decorators.append(
             limiter.shared_limit(
                 address_limit,
@@ -102,7 +120,7 @@ def _decorators(endpoint: str) -> list[Any]:
 def limited_endpoints() -> list[str]:
     """Every participant endpoint that has a limit."""
     token_pages = [f"{flow}.{view}" for flow in TOKEN_FLOWS for view in TOKEN_VIEWS]
-    return [*token_pages, OPEN_LINK, WITHDRAW]
+    return [*token_pages, OPEN_LINK, WITHDRAW, *LIVE_VIEWS]
 
 
 def init_app(app: Flask) -> None:

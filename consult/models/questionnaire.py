@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, ForeignKey, String, Table, UniqueConstraint, event, or_, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from consult.models.base import Base, Translated, str_enum, utcnow
 
@@ -42,6 +42,9 @@ class Round(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Delphi: question codes whose previous-round results are shown as feedback
     feedback: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # bumped (in SQL) by every flush that changes what the round's questionnaire shows; part of
+    # the key of the per-process survey cache (``consult.services.survey_cache``)
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
     consultation: Mapped[Consultation] = relationship(back_populates="rounds")
     sections: Mapped[list[Section]] = relationship(
@@ -138,3 +141,71 @@ class Option(Base):
     label: Mapped[dict] = mapped_column(Translated)
 
     question: Mapped[Question] = relationship(back_populates="options")
+
+
+# --- the round revision: every change to what a round's questionnaire shows bumps it ------------
+
+
+def _round_of(session: Session, obj: Any) -> int | None:
+    """The id of the (existing) round a questionnaire object belongs to; None for a new round."""
+    if isinstance(obj, Option | QuestionItem):
+        question = obj.question
+        if question is None and obj.question_id is not None:
+            question = session.get(Question, obj.question_id)
+        return _round_of(session, question) if question is not None else None
+    if isinstance(obj, Section | Question):
+        if obj.round_id is not None:
+            return obj.round_id
+        if obj.round is not None:
+            return obj.round.id
+        if isinstance(obj, Question) and obj.section is not None:
+            return _round_of(session, obj.section)
+    return None
+
+
+QUESTIONNAIRE = (Section, Question, Option, QuestionItem)
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_round_revisions(session: Session, _context: Any, _instances: Any) -> None:
+    """Bump ``Round.revision`` (in SQL, so concurrent edits never share a number) of every round
+    whose questionnaire this flush changes: its sections, questions, options and question items;
+    the round itself (state, feedback, number); or, for every round of the consultation, the
+    consultation's row or its lists (items, objectives, stakeholder groups)."""
+    from consult.models.consultation import Consultation, Item, Objective, StakeholderGroup
+
+    rounds: set[int] = set()
+    consultations: set[int] = set()
+    watched = (Round, Item, Objective, StakeholderGroup, Consultation, *QUESTIONNAIRE)
+    deleted = session.deleted
+    changed = [
+        *(o for o in session.dirty if isinstance(o, watched) and session.is_modified(o)),
+        *(o for o in deleted if isinstance(o, watched)),
+        *(o for o in session.new if isinstance(o, watched) and not isinstance(o, Round)),
+    ]
+    with session.no_autoflush:
+        for obj in changed:
+            if isinstance(obj, Round | Item | Objective | StakeholderGroup):
+                cid = obj.consultation_id
+                if cid is None and obj.consultation is not None:
+                    cid = obj.consultation.id
+                if cid is not None:
+                    consultations.add(cid)
+            elif isinstance(obj, Consultation):
+                if obj.id is not None:
+                    consultations.add(obj.id)
+            elif isinstance(obj, QUESTIONNAIRE):
+                rid = _round_of(session, obj)
+                if rid is not None:
+                    rounds.add(rid)
+    if not rounds and not consultations:
+        return
+    table = cast("Table", Round.__table__)
+    session.connection().execute(
+        update(table)
+        .where(or_(table.c.id.in_(rounds), table.c.consultation_id.in_(consultations)))
+        .values(revision=table.c.revision + 1)
+    )
+    for loaded in list(session.identity_map.values()):  # read the new numbers when next asked
+        if isinstance(loaded, Round) and loaded not in deleted:
+            session.expire(loaded, ["revision"])

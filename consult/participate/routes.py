@@ -80,12 +80,18 @@ def _consultation_language_by_slug(endpoint: str | None, values: dict[str, Any] 
 def _consultation_language_by_token(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Without another choice, survey pages speak the consultation's default language."""
     token = (values or {}).get("token")
+    g.pop("participate_resume_access", None)  # ``g`` may outlive a request (tests, CLI)
     if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
         return
     if request.blueprint == INVITE:
         prefer_fallback_language(default_language_for(db.session, invitation_token=token))
-    else:
-        prefer_fallback_language(default_language_for(db.session, resume_token=token))
+        return
+    try:  # the view needs the response anyway: load it once (``_access`` reuses it)
+        access = access_by_resume_token(db.session, token)
+    except NotFound:
+        return  # the view shows the error page
+    g.participate_resume_access = (token, access)
+    prefer_fallback_language(access.consultation.default_language)
 
 
 CONSENT_KEY = "consented"  # session: ids of invitation responses whose participant agreed
@@ -347,6 +353,9 @@ def withdrawn(slug: str) -> ResponseReturnValue:
 def _access(token: str) -> Access:
     if request.blueprint == INVITE:
         return access_by_invitation(db.session, token, current_language(), utcnow())
+    loaded = g.get("participate_resume_access")
+    if loaded is not None and loaded[0] == token:
+        return loaded[1]  # type: ignore[no-any-return]
     return access_by_resume_token(db.session, token)
 
 

@@ -35,6 +35,7 @@ from consult.models import (
     InvitationStatus,
     Participation,
     Question,
+    QuestionItem,
     Response,
     ResponseSource,
     ResponseState,
@@ -45,6 +46,7 @@ from consult.models import (
 )
 from consult.questions import AnswerRow, FieldError, Parsed, QuestionSpec, get_type
 from consult.questions.base import ItemSpec, OptionSpec
+from consult.services import survey_cache
 from consult.services.consultations import localized
 from consult.services.errors import Conflict, InvalidState, NotFound
 from consult.services.tokens import hash_token, new_receipt_code, new_token
@@ -123,7 +125,33 @@ def current_round(consultation: Consultation) -> Round | None:
 
 
 def build_survey(session: Session, round_: Round, language: str) -> Survey:
-    """The round's questionnaire as plain data in ``language`` (fallback: the default)."""
+    """The round's questionnaire as plain data in ``language`` (fallback: the default).
+
+    Served from the app's survey cache (``consult.services.survey_cache``) when the round's
+    revision and the consultation's version are unchanged.
+    """
+    cache = survey_cache.current()
+    if cache is None or round_.id is None:
+        return _build_survey(session, round_, language)
+    if session.new or session.dirty or session.deleted:
+        if not session.autoflush:
+            return _build_survey(session, round_, language)
+        session.flush()  # as the queries would: pending edits bump the revision first
+    consultation = round_.consultation
+    key = (
+        session.get_bind().engine.url.render_as_string(hide_password=True),
+        round_.id,
+        round_.created_at,
+        round_.revision,
+        consultation.id,
+        consultation.version,
+        language,
+    )
+    survey: Survey = cache.get_or_build(key, lambda: _build_survey(session, round_, language))
+    return survey
+
+
+def _build_survey(session: Session, round_: Round, language: str) -> Survey:
     consultation = round_.consultation
     fallback = consultation.default_language
     sections = session.scalars(
@@ -132,7 +160,9 @@ def build_survey(session: Session, round_: Round, language: str) -> Survey:
         .order_by(Section.position, Section.id)
         .options(
             selectinload(Section.questions).selectinload(Question.options),
-            selectinload(Section.questions).selectinload(Question.question_items),
+            selectinload(Section.questions)  # with the items: no query per item row
+            .selectinload(Question.question_items)
+            .selectinload(QuestionItem.item),
         )
     ).all()
 
@@ -445,16 +475,26 @@ def start_open_response(
 
 
 def access_by_resume_token(session: Session, token: str) -> Access:
-    """The open-link response behind a resume token (``NotFound`` otherwise)."""
-    response = (
-        session.scalar(select(Response).where(Response.resume_token_hash == hash_token(token)))
+    """The open-link response behind a resume token (``NotFound`` otherwise).
+
+    One query loads the response, its round and the consultation, one more the consultation's
+    rounds (not joined eager loads on the response: ``_lock`` refreshes it ``FOR UPDATE``).
+    """
+    row = (
+        session.execute(
+            select(Response, Round, Consultation)
+            .join(Round, Response.round_id == Round.id)
+            .join(Consultation, Round.consultation_id == Consultation.id)
+            .where(Response.resume_token_hash == hash_token(token))
+            .options(selectinload(Consultation.rounds))
+        ).first()
         if token
         else None
     )
-    if response is None:
+    if row is None:
         raise NotFound("this link is not valid")
-    round_ = response.round
-    return Access(response, round_.consultation, round_)
+    response, round_, consultation = row
+    return Access(response, consultation, round_)
 
 
 def access_by_invitation(session: Session, token: str, language: str, now: datetime) -> Access:
@@ -804,13 +844,25 @@ def withdraw_response(session: Session, slug: str, receipt_code: str, now: datet
         consultation.closes_at is not None and now >= consultation.closes_at
     ):
         raise InvalidState("the consultation has closed: responses can no longer be withdrawn")
-    session.execute(delete(Answer).where(Answer.response_id == response.id))
+    erase_answers(session, consultation, response, now)
+
+
+def erase_answers(
+    session: Session, consultation: Consultation, response: Response, now: datetime
+) -> int:
+    """Delete a submitted response's answers and keep it as a withdrawn shell (no profile).
+
+    Shared by the participant's withdrawal and staff erasure (``consult.services.erasure``);
+    returns how many answer rows were deleted. The caller has checked the response's state.
+    """
+    deleted = session.execute(delete(Answer).where(Answer.response_id == response.id))
     response.state = ResponseState.WITHDRAWN
     response.withdrawn_at = _stamp(consultation, now)
     response.updated_at = response.withdrawn_at
     response.stakeholder_group_id = None
     response.district = None
     session.flush()
+    return int(getattr(deleted, "rowcount", 0) or 0)
 
 
 def _lock(session: Session, response: Response) -> None:

@@ -16,12 +16,17 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import redis
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
 from consult.extensions import db
+from consult.models import Consultation, utcnow
+from consult.security import user_datastore
+from consult.services import live
 from consult.services.demo import load_demo
 from consult.services.tokens import new_token
+from consult.services.users import create_user
 from tests.conftest import make_test_app
 from tests.scale.participants import DEMO, Participant
 from tests.servers import gunicorn_server
@@ -125,6 +130,30 @@ def test_withdrawal_attempts_are_limited_per_address(limited) -> None:
     refused = client.post(f"/c/{DEMO}/withdraw?lang=en", data={"receipt": "AAAA-BBBB-CCCC"})
     assert_refused(refused)
     assert client.get(f"/c/{DEMO}/withdraw").status_code == 200
+
+
+def running_live_session() -> str:
+    """A live workshop running on the demo consultation: its join code."""
+    admin = create_user(
+        db.session, user_datastore, "admin@example.org", "admin", "a long pass phrase"
+    )
+    demo = db.session.scalars(sa.select(Consultation).where(Consultation.slug == DEMO)).one()
+    code = live.start_session(db.session, admin, demo, "en", utcnow()).join_code
+    db.session.commit()  # and no read after it: that would begin a transaction holding the lock
+    return code
+
+
+def test_unknown_live_codes_are_limited_per_address_valid_codes_never(limited) -> None:
+    client = limited(LIVE_CODE_GUESS_RATE_LIMIT="5/minute")
+    code = running_live_session()
+    for _ in range(10):  # the whole room joining from one address is never counted
+        assert client.get(f"/live/{code}").status_code == 200
+        assert client.get(f"/live/{code}/state").status_code == 200
+    for _ in range(5):
+        assert client.get("/live/ZZZZZZ").status_code == 404
+    assert_refused(client.get("/live/ZZZZZZ?lang=en"))
+    assert_refused(client.get("/live?code=ZZZZZZ&lang=en"))
+    assert client.get("/live/ZZZZZZ", environ_base=OTHER).status_code == 404
 
 
 def test_unreachable_rate_limit_storage_does_not_take_the_site_down(limited) -> None:
