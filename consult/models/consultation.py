@@ -48,6 +48,9 @@ class ItemKind(enum.StrEnum):
     CHALLENGE = "challenge"
 
 
+RETENTION_DAYS = (1, 3650)  # bounds of Consultation.retention_days (None: kept until deleted)
+
+
 class Consultation(Base):
     """One participatory exercise, e.g. the Migration and Social Cohesion Action Plan."""
 

@@ -31,6 +31,7 @@ from consult.models import (
     RoundState,
     User,
 )
+from consult.models.consultation import RETENTION_DAYS
 from consult.services import transfer
 from consult.services.audit import record
 from consult.services.errors import Conflict, Forbidden, InvalidState, NotFound, ServiceError
@@ -52,7 +53,6 @@ EDITABLE = frozenset(
         "retention_days",
     }
 )
-RETENTION_DAYS = (1, 3650)  # bounds of Consultation.retention_days (None: kept until deleted)
 TEXT_FIELDS = ("title", "description", "organiser", "privacy_notice")
 DRAFT_ONLY = frozenset({"anonymity"})  # a promise made to participants once answers exist
 NOT_WHILE_OPEN = frozenset({"languages", "default_language"})

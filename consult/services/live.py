@@ -45,7 +45,7 @@ from consult.models import (
     User,
 )
 from consult.questions import FieldError, QuestionSpec, get_type
-from consult.questions.base import AnswerRow, ItemSpec, OptionSpec
+from consult.questions.base import AnswerRow
 from consult.questions.ranking import top_k
 from consult.questions.scale import row_point, scale_points
 from consult.services import audit, permissions
@@ -53,12 +53,13 @@ from consult.services.consultations import localized
 from consult.services.errors import InvalidState, NotFound
 from consult.services.participation import (
     Survey,
-    _apply_profile,
-    _replace_answers,
-    _stamp,
+    apply_profile,
     build_survey,
     ensure_accepting,
     is_accepting,
+    question_spec,
+    replace_answers,
+    stamp,
 )
 from consult.services.tokens import RECEIPT_ALPHABET, new_receipt_code
 
@@ -473,28 +474,6 @@ def room(session: Session, live: LiveSession, language: str) -> Room:
     )
 
 
-def question_spec(q: Question, language: str, fallback: str) -> QuestionSpec:
-    """One question as plain data in ``language``, as ``participation.build_survey`` makes it."""
-
-    def text(value: dict[str, str] | None) -> str:
-        return localized(value or {}, language, fallback)
-
-    return QuestionSpec(
-        id=q.id,
-        code=q.code,
-        type=q.type,
-        text=text(q.text),
-        required=q.required,
-        help=text(q.help),
-        settings=dict(q.settings or {}),
-        options=tuple(OptionSpec(o.id, o.code, text(o.label), o.value) for o in q.options),
-        items=tuple(
-            ItemSpec(qi.item.id, qi.item.code, text(qi.item.label)) for qi in q.question_items
-        ),
-        display_condition=q.display_condition,
-    )
-
-
 def find_session(session: Session, code: str) -> LiveSession:
     """The live session with join code ``code`` (normalized), running or ended.
 
@@ -535,8 +514,8 @@ def join(
         live_session_id=live.id,
         state=ResponseState.IN_PROGRESS,
         receipt_code=new_receipt_code(),
-        started_at=_stamp(consultation, now),
-        updated_at=_stamp(consultation, now),
+        started_at=stamp(consultation, now),
+        updated_at=stamp(consultation, now),
     )
     session.add(response)
     session.flush()
@@ -622,8 +601,8 @@ def store_answer(
     )
     if response is None or response.state == ResponseState.WITHDRAWN:
         raise InvalidState("this response has been withdrawn")
-    _replace_answers(session, response, q, get_type(q.type).to_rows(q, parsed.value, response.id))
-    _apply_profile(session, response, q, parsed.value)
+    replace_answers(session, response, q, get_type(q.type).to_rows(q, parsed.value, response.id))
+    apply_profile(session, response, q, parsed.value)
     if response.state == ResponseState.IN_PROGRESS:
         response.state = ResponseState.SUBMITTED
         response.submitted_at = now
@@ -637,7 +616,7 @@ def answer_time(session: Session, live: LiveSession, now: datetime) -> datetime:
     consultation = live_round(session, live).consultation
     if not is_accepting(consultation, now):
         raise InvalidState("this consultation is closed")
-    return _stamp(consultation, now)
+    return stamp(consultation, now)
 
 
 def phone_value(session: Session, response: Response | None, q: QuestionSpec) -> Any:

@@ -124,6 +124,28 @@ def current_round(consultation: Consultation) -> Round | None:
     return max(open_rounds, key=lambda r: r.number, default=None)
 
 
+def question_spec(q: Question, language: str, fallback: str) -> QuestionSpec:
+    """One question as plain data in ``language`` (``fallback``: the consultation's default)."""
+
+    def text(value: dict[str, str] | None) -> str:
+        return localized(value or {}, language, fallback)
+
+    return QuestionSpec(
+        id=q.id,
+        code=q.code,
+        type=q.type,
+        text=text(q.text),
+        required=q.required,
+        help=text(q.help),
+        settings=dict(q.settings or {}),
+        options=tuple(OptionSpec(o.id, o.code, text(o.label), o.value) for o in q.options),
+        items=tuple(
+            ItemSpec(qi.item.id, qi.item.code, text(qi.item.label)) for qi in q.question_items
+        ),
+        display_condition=q.display_condition,
+    )
+
+
 def build_survey(session: Session, round_: Round, language: str) -> Survey:
     """The round's questionnaire as plain data in ``language`` (fallback: the default).
 
@@ -169,29 +191,16 @@ def _build_survey(session: Session, round_: Round, language: str) -> Survey:
     def text(value: dict[str, str] | None) -> str:
         return localized(value or {}, language, fallback)
 
-    def spec(q: Question) -> QuestionSpec:
-        return QuestionSpec(
-            id=q.id,
-            code=q.code,
-            type=q.type,
-            text=text(q.text),
-            required=q.required,
-            help=text(q.help),
-            settings=dict(q.settings or {}),
-            options=tuple(OptionSpec(o.id, o.code, text(o.label), o.value) for o in q.options),
-            items=tuple(
-                ItemSpec(qi.item.id, qi.item.code, text(qi.item.label)) for qi in q.question_items
-            ),
-            display_condition=q.display_condition,
-        )
-
     pages = tuple(
         PageSpec(
             index=i,
             code=s.code,
             title=text(s.title),
             description=text(s.description),
-            questions=tuple(spec(q) for q in sorted(s.questions, key=lambda q: (q.position, q.id))),
+            questions=tuple(
+                question_spec(q, language, fallback)
+                for q in sorted(s.questions, key=lambda q: (q.position, q.id))
+            ),
             display_condition=s.display_condition,
         )
         for i, s in enumerate(sections)
@@ -466,8 +475,8 @@ def start_open_response(
         state=ResponseState.IN_PROGRESS,
         receipt_code=new_receipt_code(),
         resume_token_hash=hash_token(token),
-        started_at=_stamp(consultation, now),
-        updated_at=_stamp(consultation, now),
+        started_at=stamp(consultation, now),
+        updated_at=stamp(consultation, now),
     )
     session.add(response)
     session.flush()
@@ -542,8 +551,8 @@ def access_by_invitation(session: Session, token: str, language: str, now: datet
             district=invitation.district,
             state=ResponseState.IN_PROGRESS,
             receipt_code=new_receipt_code(),
-            started_at=_stamp(consultation, now),
-            updated_at=_stamp(consultation, now),
+            started_at=stamp(consultation, now),
+            updated_at=stamp(consultation, now),
         )
         session.add(response)
         session.flush()
@@ -551,7 +560,7 @@ def access_by_invitation(session: Session, token: str, language: str, now: datet
         _carry_forward(session, response, round_, invitation)
     if invitation.status in (InvitationStatus.PENDING, InvitationStatus.SENT):
         invitation.status = InvitationStatus.OPENED
-        invitation.opened_at = _stamp(consultation, now)  # anonymous: the day only
+        invitation.opened_at = stamp(consultation, now)  # anonymous: the day only
     session.flush()
     return Access(response, consultation, round_, invitation)
 
@@ -694,20 +703,20 @@ def save_page(
             continue
         rows = [] if parsed.value is None else qtype.to_rows(q, parsed.value, response.id)
         reasons = _parse_reasons(q, form, rows, result) if q.code in survey.feedback else {}
-        _replace_answers(session, response, q, rows, reasons)
+        replace_answers(session, response, q, rows, reasons)
         values[q.code] = parsed.value
-        _apply_profile(session, response, q, parsed.value)
+        apply_profile(session, response, q, parsed.value)
         if enforce_required and q.required:
             result.errors.extend(qtype.required_errors(q, parsed.value))
     result.values = values
     if result.ok and enforce_required:
         response.last_page = max(response.last_page, page.index + 1)
-    response.updated_at = _stamp(access.consultation, now)
+    response.updated_at = stamp(access.consultation, now)
     session.flush()
     return result
 
 
-def _replace_answers(
+def replace_answers(
     session: Session,
     response: Response,
     q: QuestionSpec,
@@ -729,7 +738,7 @@ def _replace_answers(
     )
 
 
-def _apply_profile(session: Session, response: Response, q: QuestionSpec, value: Any) -> None:
+def apply_profile(session: Session, response: Response, q: QuestionSpec, value: Any) -> None:
     """Keep the response's stakeholder group and district in step with the profile answers."""
     profile = q.settings.get(PROFILE_FIELD)
     if profile == "district":
@@ -805,7 +814,7 @@ def submit_response(session: Session, access: Access, survey: Survey, now: datet
             raise Conflict("this invitation has already been used to answer") from None
         access.invitation.status = InvitationStatus.SUBMITTED
     response.state = ResponseState.SUBMITTED
-    response.submitted_at = _stamp(access.consultation, now)
+    response.submitted_at = stamp(access.consultation, now)
     response.updated_at = response.submitted_at
     if access.consultation.anonymity == AnonymityMode.ANONYMOUS:
         response.invitation_id = None
@@ -857,7 +866,7 @@ def erase_answers(
     """
     deleted = session.execute(delete(Answer).where(Answer.response_id == response.id))
     response.state = ResponseState.WITHDRAWN
-    response.withdrawn_at = _stamp(consultation, now)
+    response.withdrawn_at = stamp(consultation, now)
     response.updated_at = response.withdrawn_at
     response.stakeholder_group_id = None
     response.district = None
@@ -879,7 +888,7 @@ def _ensure_in_progress(response: Response) -> None:
         raise InvalidState("this response has been withdrawn")
 
 
-def _stamp(consultation: Consultation, now: datetime) -> datetime:
+def stamp(consultation: Consultation, now: datetime) -> datetime:
     """A timestamp to store: the day only in anonymous mode (times could link to invitations)."""
     if consultation.anonymity == AnonymityMode.ANONYMOUS:
         return datetime(now.year, now.month, now.day, tzinfo=UTC)

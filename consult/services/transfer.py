@@ -42,6 +42,7 @@ from consult.models import (
     StakeholderGroup,
     User,
 )
+from consult.models.consultation import RETENTION_DAYS
 from consult.questions import type_names
 from consult.services.audit import record
 from consult.services.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -220,6 +221,7 @@ def consultation_document(consultation: Consultation) -> dict[str, Any]:
             "opens_at": _when(consultation.opens_at),
             "closes_at": _when(consultation.closes_at),
             "min_group_size": consultation.min_group_size,
+            "retention_days": consultation.retention_days,
             "title": _texts(consultation.title, langs),
             "description": _texts(consultation.description, langs),
             "organiser": _texts(consultation.organiser, langs),
@@ -362,6 +364,7 @@ def build_consultation(
         opens_at=_parse_when(info["opens_at"]),
         closes_at=_parse_when(info["closes_at"]),
         min_group_size=info["min_group_size"],
+        retention_days=info.get("retention_days"),
         is_demo=False,
         title=info["title"],
         description=info["description"],
@@ -466,13 +469,15 @@ class _Validator:
     def fail(self, path: str, message: str) -> None:
         raise InvalidDocument(f"{path}: {message}")
 
-    def obj(self, value: Any, path: str, keys: Sequence[str]) -> dict[str, Any]:
+    def obj(
+        self, value: Any, path: str, keys: Sequence[str], optional: Sequence[str] = ()
+    ) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.fail(path, "must be an object")
         missing = [k for k in keys if k not in value]
         if missing:
             self.fail(path, f"missing key {missing[0]!r}")
-        unknown = [k for k in value if k not in keys]
+        unknown = [k for k in value if k not in keys and k not in optional]
         if unknown:
             self.fail(path, f"unknown key {unknown[0]!r}")
         return value
@@ -602,6 +607,7 @@ class _Validator:
                 "organiser",
                 "privacy_notice",
             ],
+            optional=["retention_days"],  # added after the first exports: may be absent
         )
         if not isinstance(info["slug"], str) or not SLUG_RE.match(info["slug"]):
             self.fail(f"{path}.slug", "must be 1-80 lowercase letters, digits and hyphens")
@@ -631,6 +637,11 @@ class _Validator:
         if opens is not None and closes is not None and closes <= opens:
             self.fail(f"{path}.closes_at", "must be after opens_at")
         self.integer(info["min_group_size"], f"{path}.min_group_size", low=1)
+        if info.get("retention_days") is not None:
+            low, high = RETENTION_DAYS
+            self.integer(info["retention_days"], f"{path}.retention_days", low=low)
+            if info["retention_days"] > high:
+                self.fail(f"{path}.retention_days", f"must be at most {high}")
         for key in ("title", "description", "organiser", "privacy_notice"):
             self.texts(info[key], f"{path}.{key}")
 

@@ -44,6 +44,17 @@ def test_export_import_export_is_identical(request, session, demo):
     assert report.counts["questions"] == len(original.rounds[0].questions)
 
 
+def test_the_retention_setting_travels_and_may_be_absent(session, action_plan):
+    action_plan.retention_days = 180
+    doc = export_consultation(session, action_plan)
+    assert doc["consultation"]["retention_days"] == 180
+    copy_, _report = import_consultation(session, _roundtrip(doc), slug="copy")
+    assert copy_.retention_days == 180
+    del doc["consultation"]["retention_days"]  # a document exported before the setting existed
+    older, _report = import_consultation(session, _roundtrip(doc), slug="older")
+    assert older.retention_days is None
+
+
 def test_import_elsewhere_keeps_the_slug_and_is_identical(session, question_types):
     text = dump_document(export_consultation(session, question_types))
     session.delete(question_types)
@@ -154,6 +165,9 @@ Q0 = ["rounds", 0, "sections", 0, "questions", 0]
         (["consultation", "open_link"], "yes", "$.consultation.open_link: must be true or false"),
         (["consultation", "opens_at"], "tomorrow", "$.consultation.opens_at: must be null or"),
         (["consultation", "min_group_size"], 0, "min_group_size: must be at least 1"),
+        (["consultation", "retention_days"], 0, "retention_days: must be at least 1"),
+        (["consultation", "retention_days"], 3651, "retention_days: must be at most 3650"),
+        (["consultation", "retention_days"], "30", "retention_days: must be a whole number"),
         (["consultation", "title", "de"], "Titel", "$.consultation.title.de: 'de' is not one"),
         (["consultation", "title", "en"], 5, "$.consultation.title.en: must be a string"),
         (["objectives", 1, "code"], "coordination", "$.objectives[1].code: duplicate objective"),
