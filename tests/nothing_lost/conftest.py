@@ -3,19 +3,17 @@ closes it, and a whole-database snapshot to prove that a failed request wrote no
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
-from flask.testing import FlaskClient
 
 from consult.extensions import db
 from consult.models import Answer, Consultation, Invitation, Response
 from consult.services.demo import load_demo
 from consult.services.tokens import hash_token, new_token
-from tests.conftest import make_test_app
+from tests.participate.conftest import csrf_app, csrf_client  # noqa: F401  (fixtures, reused)
 from tests.web.catalogs import require_compiled_catalogs
 
 DEMO = "migration-action-plan"
@@ -49,21 +47,6 @@ def invite(session: Any) -> Callable[[str], str]:
         return token
 
     return make
-
-
-@pytest.fixture
-def csrf_app(app: Flask, migrated_url: str) -> Iterator[Flask]:
-    """The app with CSRF protection on (as in production), on the same database as ``app``."""
-    checked = make_test_app(migrated_url, WTF_CSRF_ENABLED=True)
-    yield checked
-    with checked.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def csrf_client(csrf_app: Flask) -> FlaskClient:
-    return csrf_app.test_client()
 
 
 def snapshot(engine: sa.Engine) -> dict[str, list[tuple[Any, ...]]]:
