@@ -524,15 +524,9 @@ def access_by_invitation(session: Session, token: str, language: str, now: datet
     if consultation.state == ConsultationState.DRAFT:
         raise NotFound("this invitation link is not valid")
     round_ = ensure_accepting(consultation, now)
-    if (
-        session.scalar(
-            select(Participation.id).where(
-                Participation.invitation_id == invitation.id, Participation.round_id == round_.id
-            )
-        )
-        is not None
-    ):
-        raise Conflict("this invitation has already been used to answer")
+    # The in-progress response is looked up before the participation: a submission committed
+    # by another browser in between then shows as a participation (409) rather than as a
+    # missing response that would be begun afresh.
     response = session.scalar(
         select(Response)
         .where(
@@ -542,6 +536,15 @@ def access_by_invitation(session: Session, token: str, language: str, now: datet
         )
         .order_by(Response.id)
     )
+    if (
+        session.scalar(
+            select(Participation.id).where(
+                Participation.invitation_id == invitation.id, Participation.round_id == round_.id
+            )
+        )
+        is not None
+    ):
+        raise Conflict("this invitation has already been used to answer")
     if response is None:
         response = Response(
             round_id=round_.id,

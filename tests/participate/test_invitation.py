@@ -4,8 +4,9 @@ states, resuming from another browser, sending once, anonymity."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+from consult.extensions import db
 from consult.models import (
     AnonymityMode,
     Invitation,
@@ -115,6 +116,56 @@ def test_sent_once_and_the_receipt_stays_in_this_browser(client, app, demo, invi
     assert len(rows(session, Participation)) == 1
     assert rows(session, Invitation)[0].status == InvitationStatus.SUBMITTED
     assert app.test_client().get(f"/i/{token}/done").status_code == 409
+
+
+def test_a_submission_committed_between_the_lookups_is_a_conflict(
+    client, app, demo, invite, session
+):
+    """Another browser's submission lands between this request's two lookups (its in-progress
+    response, the invitation's participation): the request finds the invitation used (409)
+    rather than beginning a second response. The other submission is written on the request's
+    own connection just before its second lookup, which on PostgreSQL sees what a commit from
+    another session would show at that moment."""
+    token = invite(demo, group="academic", district="esenler")
+    first = location(client.post(f"/i/{token}/", data={"consent": "y"}))
+    review = walk_to_review(client, first)
+    (response,) = rows(session, Response)
+    invitation_id, round_id, response_id = response.invitation_id, response.round_id, response.id
+    session.rollback()
+    lookups: list[str] = []
+
+    def submit_elsewhere(conn, cursor, statement, parameters, context, executemany) -> None:
+        lookup = (
+            "participation"
+            if "FROM participations" in statement and "participations.invitation_id" in statement
+            else "response"
+            if "FROM responses" in statement and "responses.invitation_id =" in statement
+            else None
+        )
+        if lookup is None or lookups == [lookup]:
+            return
+        lookups.append(lookup)
+        if len(lookups) == 2:
+            raw = cursor.connection.cursor()
+            raw.execute(
+                "UPDATE responses SET state = 'submitted', submitted_at = updated_at "
+                f"WHERE id = {response_id}"
+            )
+            raw.execute(
+                "INSERT INTO participations (id, invitation_id, round_id, submitted_on) "
+                f"VALUES (987654321, {invitation_id}, {round_id}, '2026-11-27')"
+            )
+
+    event.listen(db.engine, "before_cursor_execute", submit_elsewhere)
+    try:
+        answer = client.get(review + "?lang=en")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", submit_elsewhere)
+
+    assert len(lookups) == 2
+    assert answer.status_code == 409, answer.status_code
+    assert "This invitation has already been used" in answer.text
+    assert [r.id for r in rows(session, Response)] == [response_id]
 
 
 def test_anonymous_response_is_not_linked_to_its_invitation(
