@@ -20,6 +20,9 @@ once for ``--duration`` seconds (nobody new starts after that; those started fin
 Latencies are wall clock per request as the client sees them (``time.perf_counter``), so they
 include queueing at the server.
 
+Before the first level each server is warmed up by ``8 × workers`` surveys at ``2 × workers``
+at once (not measured, and not in the counts).
+
 The baseline is ``GET /healthz`` (routing, one ``SELECT 1``, JSON) at the same concurrency on
 the same server: the floor of any request, against which a page's cost is a ratio. Memory is
 the RSS of each gunicorn worker after the run (psutil). After each run the submitted responses
@@ -211,6 +214,18 @@ def baseline(base: str, concurrency: int, seconds: float) -> tuple[float, float]
     return len(times) / (time.monotonic() - started), percentile(sorted(times), 0.5)
 
 
+def warm_up(base: str, workers: int) -> None:
+    """Surveys at ``2 × workers`` at once, not measured, so that every worker has compiled its
+    templates and filled its caches (as a server that has been up a while has) before the first
+    level: otherwise that level measures the workers' start, and each worker's share of it
+    depends on which worker won the connections."""
+    from tests.scale.participants import crowd
+
+    result = crowd([base], 8 * workers, concurrency=2 * workers)
+    if result.errors:
+        raise SystemExit(f"warm-up failed: {result.errors[0][:300]}")
+
+
 def worker_cpu(base: str) -> float:
     """CPU seconds (user + system) used so far by the gunicorn workers of ``base``."""
     import psutil
@@ -374,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
                 url, workers=args.workers, threads=args.threads, env=SERVER_ENV
             ) as base,
         ):
+            warm_up(base, args.workers)
             for concurrency in levels:
                 run = load(kind, url, base, concurrency, duration=duration, surveys=surveys)
                 if not args.smoke:

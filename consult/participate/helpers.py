@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import format_decimal, gettext
+
 from consult.questions import QuestionSpec, get_type
 from consult.questions.ahp import CHOICES as AHP_CHOICES
 from consult.questions.base import setting_int
@@ -19,6 +21,13 @@ from consult.questions.scale import scale_points
 def text_max_length(q: QuestionSpec) -> int:
     """The most characters a text answer may have."""
     return int(get_type(q.type).max_length(q))  # type: ignore[attr-defined]
+
+
+def rank_labels(k: int) -> list[tuple[str, str]]:
+    """``(value, label)`` for ranks 1..k, formatted once per question rather than per item."""
+    return [
+        (str(rank), gettext("Rank %(rank)s", rank=format_decimal(rank))) for rank in range(1, k + 1)
+    ]
 
 
 def allows_tie(q: QuestionSpec) -> bool:
@@ -49,6 +58,7 @@ def ahp_intensity(choice: str) -> int:
 TYPE_HELPERS: dict[str, Any] = {
     "scale_points": scale_points,
     "ranking_top_k": top_k,
+    "rank_labels": rank_labels,
     "points_budget": budget,
     "text_max_length": text_max_length,
     "allows_tie": allows_tie,

@@ -86,8 +86,9 @@ def _consultation_language_by_token(endpoint: str | None, values: dict[str, Any]
     if request.blueprint == INVITE:
         prefer_fallback_language(default_language_for(db.session, invitation_token=token))
         return
-    try:  # the view needs the response anyway: load it once (``_access`` reuses it)
-        access = access_by_resume_token(db.session, token)
+    try:  # the view needs the response anyway: load it once (``_access`` reuses it), locked
+        # for a POST, which saves or submits it
+        access = access_by_resume_token(db.session, token, for_update=request.method == "POST")
     except NotFound:
         return  # the view shows the error page
     g.participate_resume_access = (token, access)

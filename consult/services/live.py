@@ -601,7 +601,9 @@ def store_answer(
     )
     if response is None or response.state == ResponseState.WITHDRAWN:
         raise InvalidState("this response has been withdrawn")
-    replace_answers(session, response, q, get_type(q.type).to_rows(q, parsed.value, response.id))
+    replace_answers(
+        session, response, [(q, get_type(q.type).to_rows(q, parsed.value, response.id), None)]
+    )
     apply_profile(session, response, q, parsed.value)
     if response.state == ResponseState.IN_PROGRESS:
         response.state = ResponseState.SUBMITTED

@@ -21,9 +21,9 @@ from typing import Any
 
 from flask_babel import format_decimal
 from flask_babel import gettext as _
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from consult.models import (
@@ -113,6 +113,7 @@ class Access:
     round: Round
     invitation: Invitation | None = None
     resume_token: str | None = None  # only right after an open-link response was created
+    locked: bool = False  # the response row was loaded under a row lock (``FOR UPDATE``)
 
 
 # --- reading the questionnaire -------------------------------------------------------------------
@@ -483,27 +484,35 @@ def start_open_response(
     return Access(response, consultation, round_, resume_token=token)
 
 
-def access_by_resume_token(session: Session, token: str) -> Access:
+# Hot statements are built once: building a statement and its cache key costs more than
+# running it on a page that needs one or two.
+_BY_RESUME_TOKEN = (
+    select(Response, Round, Consultation)
+    .join(Round, Response.round_id == Round.id)
+    .join(Consultation, Round.consultation_id == Consultation.id)
+    .where(Response.resume_token_hash == bindparam("token_hash"))
+    .options(joinedload(Consultation.rounds))
+)
+_BY_RESUME_TOKEN_LOCKED = _BY_RESUME_TOKEN.with_for_update(of=Response).execution_options(
+    populate_existing=True
+)
+
+
+def access_by_resume_token(session: Session, token: str, *, for_update: bool = False) -> Access:
     """The open-link response behind a resume token (``NotFound`` otherwise).
 
-    One query loads the response, its round and the consultation, one more the consultation's
-    rounds (not joined eager loads on the response: ``_lock`` refreshes it ``FOR UPDATE``).
+    One query loads the response, its round and the consultation with its rounds. With
+    ``for_update`` it also locks the response row (PostgreSQL ``FOR UPDATE OF responses``), as
+    saving a page or submitting would: they then need no second query to lock it.
     """
-    row = (
-        session.execute(
-            select(Response, Round, Consultation)
-            .join(Round, Response.round_id == Round.id)
-            .join(Consultation, Round.consultation_id == Consultation.id)
-            .where(Response.resume_token_hash == hash_token(token))
-            .options(selectinload(Consultation.rounds))
-        ).first()
-        if token
-        else None
-    )
+    if not token:
+        raise NotFound("this link is not valid")
+    query = _BY_RESUME_TOKEN_LOCKED if for_update else _BY_RESUME_TOKEN
+    row = session.execute(query, {"token_hash": hash_token(token)}).unique().first()
     if row is None:
         raise NotFound("this link is not valid")
     response, round_, consultation = row
-    return Access(response, consultation, round_)
+    return Access(response, consultation, round_, locked=for_update)
 
 
 def access_by_invitation(session: Session, token: str, language: str, now: datetime) -> Access:
@@ -611,15 +620,27 @@ def prefilled_questions(access: Access) -> set[str]:
 # --- answers -------------------------------------------------------------------------------------
 
 
+_STORED_ANSWERS = (
+    select(
+        Answer.question_id,
+        Answer.item_id,
+        Answer.other_item_id,
+        Answer.option_id,
+        Answer.task,
+        Answer.number,
+        Answer.text,
+        Answer.flag,
+    )
+    .where(Answer.response_id == bindparam("response_id"))
+    .order_by(Answer.id)
+)
+
+
 def stored_values(session: Session, survey: Survey, response: Response) -> dict[str, Any]:
     """Every stored answer of the response, as each question type's value, by question code."""
     rows: dict[int, list[AnswerRow]] = {}
-    for a in session.scalars(
-        select(Answer).where(Answer.response_id == response.id).order_by(Answer.id)
-    ):
-        rows.setdefault(a.question_id, []).append(
-            AnswerRow(a.item_id, a.other_item_id, a.option_id, a.task, a.number, a.text, a.flag)
-        )
+    for question_id, *fields in session.execute(_STORED_ANSWERS, {"response_id": response.id}):
+        rows.setdefault(question_id, []).append(AnswerRow(*fields))
     values = {}
     for page in survey.pages:
         for q in page.questions:
@@ -690,11 +711,12 @@ def save_page(
     Raises ``InvalidState`` when the response was already submitted or withdrawn.
     """
     response = access.response
-    _lock(session, response)
+    _lock(session, access)
     _ensure_in_progress(response)
     values = stored_values(session, survey, response)
     skip = prefilled_questions(access)
     result = PageResult()
+    replaced: list[Replacement] = []
     for q in visible_questions(page, values, skip):
         qtype = get_type(q.type)
         parsed: Parsed = qtype.parse(q, form, response.id)
@@ -706,11 +728,12 @@ def save_page(
             continue
         rows = [] if parsed.value is None else qtype.to_rows(q, parsed.value, response.id)
         reasons = _parse_reasons(q, form, rows, result) if q.code in survey.feedback else {}
-        replace_answers(session, response, q, rows, reasons)
+        replaced.append((q, rows, reasons))
         values[q.code] = parsed.value
         apply_profile(session, response, q, parsed.value)
         if enforce_required and q.required:
             result.errors.extend(qtype.required_errors(q, parsed.value))
+    replace_answers(session, response, replaced)
     result.values = values
     if result.ok and enforce_required:
         response.last_page = max(response.last_page, page.index + 1)
@@ -719,26 +742,34 @@ def save_page(
     return result
 
 
-def replace_answers(
-    session: Session,
-    response: Response,
-    q: QuestionSpec,
-    rows: list[AnswerRow],
-    reasons: Mapping[int | None, str] | None = None,
-) -> None:
+Replacement = tuple[QuestionSpec, list[AnswerRow], Mapping[int | None, str] | None]
+
+
+def replace_answers(session: Session, response: Response, replaced: list[Replacement]) -> None:
+    """Store ``rows`` (with their reasons by item) as the answers to each question: one DELETE
+    and one INSERT for all of them."""
+    if not replaced:
+        return
     session.execute(
-        delete(Answer).where(Answer.response_id == response.id, Answer.question_id == q.id)
-    )
-    session.add_all(
-        Answer(
-            response_id=response.id,
-            round_id=response.round_id,
-            question_id=q.id,
-            reason=(reasons or {}).get(row.item_id),
-            **row.as_dict(),
+        delete(Answer).where(
+            Answer.response_id == response.id,
+            Answer.question_id.in_([q.id for q, _rows, _reasons in replaced]),
         )
-        for row in rows
     )
+    answers = [
+        {
+            "response_id": response.id,
+            "round_id": response.round_id,
+            "question_id": q.id,
+            "reason": (reasons or {}).get(row.item_id),
+            **row.as_dict(),
+        }
+        for q, rows, reasons in replaced
+        for row in rows
+    ]
+    if answers:
+        # every column given (NULLs rendered): one batch rather than one per set of keys
+        session.execute(insert(Answer).execution_options(render_nulls=True), answers)
 
 
 def apply_profile(session: Session, response: Response, q: QuestionSpec, value: Any) -> None:
@@ -785,7 +816,7 @@ def submit_response(session: Session, access: Access, survey: Survey, now: datet
     dropped. In anonymous mode the response is unlinked from its invitation.
     """
     response = access.response
-    _lock(session, response)
+    _lock(session, access)
     if response.state == ResponseState.SUBMITTED:
         return response.receipt_code
     _ensure_in_progress(response)
@@ -877,11 +908,13 @@ def erase_answers(
     return int(getattr(deleted, "rowcount", 0) or 0)
 
 
-def _lock(session: Session, response: Response) -> None:
+def _lock(session: Session, access: Access) -> None:
     """Reload the response under a row lock (PostgreSQL ``FOR UPDATE``), so a page saved in one
-    tab cannot change a response that another tab is submitting. SQLite transactions already
-    hold the write lock (``BEGIN IMMEDIATE``)."""
-    session.refresh(response, with_for_update=True)
+    tab cannot change a response that another tab is submitting; nothing to do when the access
+    was loaded under the lock. SQLite transactions already hold the write lock (``BEGIN
+    IMMEDIATE``)."""
+    if not access.locked:
+        session.refresh(access.response, with_for_update=True)
 
 
 def _ensure_in_progress(response: Response) -> None:
