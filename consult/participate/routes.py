@@ -542,7 +542,7 @@ def review(token: str) -> ResponseReturnValue:
     posted = request.method == "POST" and not csrf_failed()
     missing = missing_required(survey, values, skip)
     if posted and missing is None:
-        receipt = submit_response(db.session, access, survey, now)
+        receipt = submit_response(db.session, access, survey, now, values)
         if access.invitation is not None:
             _remember(RECEIPTS_KEY, _receipt_key(token), {"code": receipt, "slug": survey.slug})
         db.session.commit()

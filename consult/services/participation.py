@@ -423,6 +423,13 @@ def response_language(consultation: Consultation, ui_language: str) -> str:
 # --- reaching a response -------------------------------------------------------------------------
 
 
+_BY_SLUG = (
+    select(Consultation)
+    .where(Consultation.slug == bindparam("slug"))
+    .options(joinedload(Consultation.rounds))
+)
+
+
 def open_consultation_for_link(session: Session, slug: str, now: datetime) -> Consultation:
     """The consultation behind an open link ``/c/<slug>``.
 
@@ -430,7 +437,7 @@ def open_consultation_for_link(session: Session, slug: str, now: datetime) -> Co
     participation; ``InvalidState`` when it is not accepting answers now (closed, archived,
     outside its schedule, or without an open round).
     """
-    consultation = session.scalar(select(Consultation).where(Consultation.slug == slug))
+    consultation = session.execute(_BY_SLUG, {"slug": slug}).unique().scalar_one_or_none()
     if consultation is None or consultation.state == ConsultationState.DRAFT:
         raise NotFound("no such consultation")
     if not consultation.open_link:
@@ -806,8 +813,17 @@ def missing_required(
 # --- submitting and withdrawing ------------------------------------------------------------------
 
 
-def submit_response(session: Session, access: Access, survey: Survey, now: datetime) -> str:
+def submit_response(
+    session: Session,
+    access: Access,
+    survey: Survey,
+    now: datetime,
+    values: dict[str, Any] | None = None,
+) -> str:
     """Submit the response once and return its receipt code.
+
+    ``values`` are the stored answers if the caller read them after loading the access under
+    the row lock (``access.locked``); otherwise they are read here, under the lock.
 
     Submitting again (a double-click, a re-POST) returns the same receipt and changes nothing.
     Raises ``InvalidState`` when the consultation no longer accepts answers (saved answers stay)
@@ -825,7 +841,8 @@ def submit_response(session: Session, access: Access, survey: Survey, now: datet
             "this consultation is closed: your saved answers are kept, but it "
             "no longer accepts submissions"
         )
-    values = stored_values(session, survey, response)
+    if values is None or not access.locked:
+        values = stored_values(session, survey, response)
     skip = prefilled_questions(access)
     if missing_required(survey, values, skip) is not None:
         raise InvalidState("some required questions are not answered yet")

@@ -4,17 +4,20 @@ response gives the same receipt twice."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import func, select
 
-from consult.models import Participation, Response, ResponseState
-from tests.participate.helpers import csrf_token, fill, receipt_of
+from consult.models import Answer, Participation, Response, ResponseState
+from tests.participate.helpers import csrf_token, fill, location, receipt_of, start_open_link
 
 pytestmark = pytest.mark.db
 
@@ -135,3 +138,61 @@ def test_double_submission_of_an_open_link_response(csrf_live_server, demo, sess
     assert len(receipts) == 1
     assert scalar(session, select(func.count(Response.id))) == 1
     assert scalar(session, select(Response.state)) == ResponseState.SUBMITTED
+
+
+def test_a_page_sent_while_another_tab_submits_waits_and_shows_the_receipt(
+    client, demo, session, migrated_url
+) -> None:
+    """A page POST reaches a response whose row another transaction holds (a submission in
+    another tab): the request waits for it, then finds the response submitted and shows the
+    receipt, saving nothing. The lock is taken by the request's first query (PostgreSQL
+    ``FOR UPDATE``; SQLite ``BEGIN IMMEDIATE``)."""
+    first = start_open_link(client, demo)
+    html = client.get(first).text
+    second = location(client.post(first, data={**fill(html), "action": "continue"}))
+    html = client.get(second).text
+    data = {**fill(html), "action": "continue"}
+    response_id = scalar(session, select(Response.id))
+    answers_before = scalar(session, select(func.count(Answer.id)))
+
+    sent: list = []
+    with holding_response(migrated_url, response_id) as submit:
+        thread = threading.Thread(target=lambda: sent.append(client.post(second, data=data)))
+        thread.start()
+        thread.join(timeout=0.8)
+        assert thread.is_alive(), "the page was saved without waiting for the row lock"
+        submit()
+    thread.join(timeout=30)
+
+    (answer,) = sent
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/done")
+    assert scalar(session, select(func.count(Answer.id))) == answers_before
+    assert scalar(session, select(Response.state)) == ResponseState.SUBMITTED
+
+
+@contextmanager
+def holding_response(url: str, response_id: int):
+    """Another connection holds the response's row (PostgreSQL) or the write lock (SQLite);
+    calling the yielded function submits the response there and commits."""
+    update = (
+        "UPDATE responses SET state = 'submitted', submitted_at = updated_at "
+        f"WHERE id = {int(response_id)}"
+    )
+    if url.startswith("sqlite"):
+        holder = sqlite3.connect(url.split("sqlite:///", 1)[1], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            yield lambda: (holder.execute(update), holder.execute("COMMIT"))
+        finally:
+            holder.close()
+        return
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            connection.execute(
+                sa.text(f"SELECT id FROM responses WHERE id = {int(response_id)} FOR UPDATE")
+            )
+            yield lambda: (connection.execute(sa.text(update)), connection.commit())
+    finally:
+        engine.dispose()
