@@ -46,6 +46,7 @@ from consult.services.participation import (
     access_by_invitation,
     access_by_resume_token,
     build_survey,
+    consultation_by_slug,
     current_round,
     default_language_for,
     is_accepting,
@@ -72,8 +73,11 @@ RESUME, INVITE = "resume", "invite"
 def _consultation_language_by_slug(endpoint: str | None, values: dict[str, Any] | None) -> None:
     """Without another choice, open-link pages speak the consultation's default language."""
     slug = (values or {}).get("slug")
+    g.pop("participate_consultation", None)  # ``g`` may outlive a request (tests, CLI)
     if isinstance(slug, str) and _plausible_slug(slug):
-        prefer_fallback_language(default_language_for(db.session, slug=slug))
+        consultation = consultation_by_slug(db.session, slug)  # the landing page reuses it
+        g.participate_consultation = consultation
+        prefer_fallback_language(consultation.default_language if consultation else None)
 
 
 @flow.url_value_preprocessor
@@ -264,7 +268,9 @@ def landing(slug: str) -> ResponseReturnValue:
     if not _plausible_slug(slug):
         return render_error(404, message=NO_CONSULTATION)
     now = utcnow()
-    consultation = open_consultation_for_link(db.session, slug, now)
+    consultation = open_consultation_for_link(
+        db.session, slug, now, loaded=g.get("participate_consultation")
+    )
     round_ = current_round(consultation)
     if round_ is None:  # open_consultation_for_link ensures one; closed meanwhile
         return notice("closed")

@@ -14,7 +14,7 @@ is anonymous, where nothing links a submitted response to its invitation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -430,14 +430,29 @@ _BY_SLUG = (
 )
 
 
-def open_consultation_for_link(session: Session, slug: str, now: datetime) -> Consultation:
-    """The consultation behind an open link ``/c/<slug>``.
+def consultation_by_slug(session: Session, slug: str) -> Consultation | None:
+    """The consultation with its rounds (one query), or None."""
+    found: Consultation | None = (
+        session.execute(_BY_SLUG, {"slug": slug}).unique().scalar_one_or_none()
+    )
+    return found
+
+
+def open_consultation_for_link(
+    session: Session, slug: str, now: datetime, *, loaded: Consultation | None = None
+) -> Consultation:
+    """The consultation behind an open link ``/c/<slug>`` (``loaded``: already read in this
+    transaction by :func:`consultation_by_slug`, so not read again).
 
     Raises ``NotFound`` when there is no such consultation, it is a draft, or it takes no open
     participation; ``InvalidState`` when it is not accepting answers now (closed, archived,
     outside its schedule, or without an open round).
     """
-    consultation = session.execute(_BY_SLUG, {"slug": slug}).unique().scalar_one_or_none()
+    consultation = (
+        loaded
+        if loaded is not None and loaded.slug == slug
+        else consultation_by_slug(session, slug)
+    )
     if consultation is None or consultation.state == ConsultationState.DRAFT:
         raise NotFound("no such consultation")
     if not consultation.open_link:
@@ -721,6 +736,7 @@ def save_page(
     _lock(session, access)
     _ensure_in_progress(response)
     values = stored_values(session, survey, response)
+    answered = set(values)  # questions with stored answers: only theirs need deleting
     skip = prefilled_questions(access)
     result = PageResult()
     replaced: list[Replacement] = []
@@ -740,7 +756,7 @@ def save_page(
         apply_profile(session, response, q, parsed.value)
         if enforce_required and q.required:
             result.errors.extend(qtype.required_errors(q, parsed.value))
-    replace_answers(session, response, replaced)
+    replace_answers(session, response, replaced, answered)
     result.values = values
     if result.ok and enforce_required:
         response.last_page = max(response.last_page, page.index + 1)
@@ -752,17 +768,20 @@ def save_page(
 Replacement = tuple[QuestionSpec, list[AnswerRow], Mapping[int | None, str] | None]
 
 
-def replace_answers(session: Session, response: Response, replaced: list[Replacement]) -> None:
+def replace_answers(
+    session: Session,
+    response: Response,
+    replaced: list[Replacement],
+    answered: Collection[str] | None = None,
+) -> None:
     """Store ``rows`` (with their reasons by item) as the answers to each question: one DELETE
-    and one INSERT for all of them."""
-    if not replaced:
-        return
-    session.execute(
-        delete(Answer).where(
-            Answer.response_id == response.id,
-            Answer.question_id.in_([q.id for q, _rows, _reasons in replaced]),
+    and one INSERT for all of them. ``answered``: the codes of the questions that have stored
+    answers, when the caller read them under the row lock (the others need no DELETE)."""
+    stale = [q.id for q, _rows, _reasons in replaced if answered is None or q.code in answered]
+    if stale:
+        session.execute(
+            delete(Answer).where(Answer.response_id == response.id, Answer.question_id.in_(stale))
         )
-    )
     answers = [
         {
             "response_id": response.id,
@@ -848,9 +867,12 @@ def submit_response(
         raise InvalidState("some required questions are not answered yet")
     shown = {q.id for p in survey.pages for q in visible_questions(p, values, skip)}
     shown |= {q.id for p in survey.pages for q in p.questions if q.code in skip}
-    session.execute(
-        delete(Answer).where(Answer.response_id == response.id, Answer.question_id.not_in(shown))
-    )
+    if any(q.id not in shown for p in survey.pages for q in p.questions if q.code in values):
+        session.execute(
+            delete(Answer).where(
+                Answer.response_id == response.id, Answer.question_id.not_in(shown)
+            )
+        )
     if access.invitation is not None:
         try:
             with session.begin_nested():
