@@ -17,10 +17,17 @@ from consult.models.job import Job, JobState
 from consult.models.live import LiveSession, LiveState
 from consult.models.questionnaire import Option, Question, QuestionItem, Round, RoundState, Section
 from consult.models.report import Quote, Report
-from consult.models.response import Answer, Response, ResponseSource, ResponseState
+from consult.models.response import (
+    ANSWER_VALUES,
+    Answer,
+    Response,
+    ResponseSource,
+    ResponseState,
+)
 from consult.models.user import Membership, MembershipRole, Role, RoleName, User, roles_users
 
 __all__ = [
+    "ANSWER_VALUES",
     "AnonymityMode",
     "Answer",
     "ApiToken",

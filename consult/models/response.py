@@ -136,3 +136,16 @@ class Answer(Base):
     reason: Mapped[str | None] = mapped_column(Text)  # Delphi: why an answer was revised
 
     response: Mapped[Response] = relationship(back_populates="answers")
+
+
+# An answer's typed value columns in ``consult.questions.AnswerRow`` order: queries that read
+# answers as plain rows (not ORM objects) select these.
+ANSWER_VALUES = (
+    Answer.item_id,
+    Answer.other_item_id,
+    Answer.option_id,
+    Answer.task,
+    Answer.number,
+    Answer.text,
+    Answer.flag,
+)

@@ -88,7 +88,7 @@ def _consultation_language_by_token(endpoint: str | None, values: dict[str, Any]
     if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN:
         return
     if request.blueprint == INVITE:
-        prefer_fallback_language(default_language_for(db.session, invitation_token=token))
+        prefer_fallback_language(default_language_for(db.session, token))
         return
     try:  # the view needs the response anyway: load it once (``_access`` reuses it), locked
         # for a POST, which saves or submits it

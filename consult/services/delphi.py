@@ -74,6 +74,7 @@ from sqlalchemy.orm.exc import StaleDataError
 import analysis
 from analysis.delphi import AGREE_SHARE, IQR_MAX, SIGNIFICANCE, STABLE_SHARE
 from consult.models import (
+    ANSWER_VALUES,
     AnonymityMode,
     Answer,
     Consultation,
@@ -584,13 +585,7 @@ def _collect(
             Question.code,
             Response.id,
             Response.invitation_id,
-            Answer.item_id,
-            Answer.other_item_id,
-            Answer.option_id,
-            Answer.task,
-            Answer.number,
-            Answer.text,
-            Answer.flag,
+            *ANSWER_VALUES,
             Answer.reason,
         )
         .join(Question, Question.id == Answer.question_id)

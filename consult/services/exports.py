@@ -51,6 +51,7 @@ from sqlalchemy.orm import Session
 
 import analysis
 from consult.models import (
+    ANSWER_VALUES,
     AnonymityMode,
     Answer,
     Consultation,
@@ -289,13 +290,7 @@ def _answers(session: Session, round_: Round) -> dict[int, list[tuple[int, Answe
         select(
             Answer.response_id,
             Answer.question_id,
-            Answer.item_id,
-            Answer.other_item_id,
-            Answer.option_id,
-            Answer.task,
-            Answer.number,
-            Answer.text,
-            Answer.flag,
+            *ANSWER_VALUES,
         )
         .join(Response, Response.id == Answer.response_id)
         .where(Response.round_id == round_.id, Response.state == ResponseState.SUBMITTED)

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.datastructures import MultiDict
 
 from consult.models import (
+    ANSWER_VALUES,
     AnonymityMode,
     Answer,
     Consultation,
@@ -387,32 +388,21 @@ def _carry_forward(
             )
 
 
-def default_language_for(
-    session: Session,
-    *,
-    slug: str | None = None,
-    invitation_token: str | None = None,
-    resume_token: str | None = None,
-) -> str | None:
-    """The default language of the consultation a participant URL belongs to (None if unknown).
+def default_language_for(session: Session, invitation_token: str) -> str | None:
+    """The default language of the consultation an invitation link belongs to (None if unknown).
 
     The interface falls back to it when neither ``?lang``, the session nor Accept-Language
-    chose a language.
+    chose a language. (Open-link and resume-link pages read their consultation anyway and take
+    it from there.)
     """
-    query = select(Consultation.default_language)
-    if slug is not None:
-        query = query.where(Consultation.slug == slug)
-    elif invitation_token:
-        query = query.join(Invitation).where(Invitation.token_hash == hash_token(invitation_token))
-    elif resume_token:
-        query = (
-            query.join(Round, Round.consultation_id == Consultation.id)
-            .join(Response, Response.round_id == Round.id)
-            .where(Response.resume_token_hash == hash_token(resume_token))
-        )
-    else:
+    if not invitation_token:
         return None
-    return session.scalar(query.limit(1))
+    return session.scalar(
+        select(Consultation.default_language)
+        .join(Invitation)
+        .where(Invitation.token_hash == hash_token(invitation_token))
+        .limit(1)
+    )
 
 
 def response_language(consultation: Consultation, ui_language: str) -> str:
@@ -645,13 +635,7 @@ def prefilled_questions(access: Access) -> set[str]:
 _STORED_ANSWERS = (
     select(
         Answer.question_id,
-        Answer.item_id,
-        Answer.other_item_id,
-        Answer.option_id,
-        Answer.task,
-        Answer.number,
-        Answer.text,
-        Answer.flag,
+        *ANSWER_VALUES,
     )
     .where(Answer.response_id == bindparam("response_id"))
     .order_by(Answer.id)
@@ -661,8 +645,10 @@ _STORED_ANSWERS = (
 def stored_values(session: Session, survey: Survey, response: Response) -> dict[str, Any]:
     """Every stored answer of the response, as each question type's value, by question code."""
     rows: dict[int, list[AnswerRow]] = {}
-    for question_id, *fields in session.execute(_STORED_ANSWERS, {"response_id": response.id}):
-        rows.setdefault(question_id, []).append(AnswerRow(*fields))
+    for r in session.execute(_STORED_ANSWERS, {"response_id": response.id}):
+        rows.setdefault(r.question_id, []).append(
+            AnswerRow(r.item_id, r.other_item_id, r.option_id, r.task, r.number, r.text, r.flag)
+        )
     values = {}
     for page in survey.pages:
         for q in page.questions:

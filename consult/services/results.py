@@ -9,7 +9,14 @@ import pandas as pd
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
-from consult.models import Answer, Question, Response, ResponseState, StakeholderGroup
+from consult.models import (
+    ANSWER_VALUES,
+    Answer,
+    Question,
+    Response,
+    ResponseState,
+    StakeholderGroup,
+)
 from consult.questions import AnswerRow, get_type
 from consult.services.errors import InvalidState, NotFound
 from consult.services.participation import build_survey
@@ -61,13 +68,7 @@ def analysis_input(session: Session, question_id: int) -> AnalysisInput:
             Response.district,
             Response.language,
             type_coerce(Response.source, String),  # plain text: no enum per row (2x faster)
-            Answer.item_id,
-            Answer.other_item_id,
-            Answer.option_id,
-            Answer.task,
-            Answer.number,
-            Answer.text,
-            Answer.flag,
+            *ANSWER_VALUES,
         )
         .join(Answer, Answer.response_id == Response.id)
         .outerjoin(StakeholderGroup, StakeholderGroup.id == Response.stakeholder_group_id)
