@@ -117,15 +117,18 @@ def _configure_database(app: Flask) -> None:
         uri = "sqlite:///" + str(Path(app.instance_path) / "consult.sqlite3")
     if uri.startswith(("postgres://", "postgresql://")):
         uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # psycopg 3, not psycopg2
-    if uri.startswith("postgresql"):
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        options["connect_args"] = {"connect_timeout": 5, **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
-    if uri.startswith("sqlite"):  # seconds a transaction waits for the write lock
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
-        timeout = float(app.config["SQLITE_BUSY_TIMEOUT"])
-        options["connect_args"] = {"timeout": timeout, **options.get("connect_args", {})}
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    # driver defaults, which explicit connect_args override: PostgreSQL gives up connecting after
+    # 5 s; a SQLite transaction waits SQLITE_BUSY_TIMEOUT seconds for the write lock
+    defaults = (
+        {"connect_timeout": 5}
+        if uri.startswith("postgresql")
+        else {"timeout": float(app.config["SQLITE_BUSY_TIMEOUT"])}
+        if uri.startswith("sqlite")
+        else {}
+    )
+    options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options["connect_args"] = {**defaults, **options.get("connect_args", {})}
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
 
 
