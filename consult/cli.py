@@ -63,7 +63,7 @@ def _safe_url() -> str:
     return db.engine.url.render_as_string(hide_password=True)
 
 
-@click.command("demo")
+@click.command("demo", cls=OneLineCommand)
 @click.option("--responses", default=None, type=int, help="Synthetic responses (default 123).")
 @click.option("--seed", default=None, type=int, help="Random seed (default 2019).")
 @with_appcontext
@@ -100,7 +100,7 @@ def users_group() -> None:
     """Manage staff accounts."""
 
 
-@users_group.command("create")
+@users_group.command("create", cls=OneLineCommand)
 @click.argument("email")
 @click.option("--role", required=True, help="admin, facilitator or analyst.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
@@ -124,7 +124,7 @@ def consultation_group() -> None:
     """Import and export consultations (JSON) and questionnaires (XLSForm)."""
 
 
-@consultation_group.command("import")
+@consultation_group.command("import", cls=OneLineCommand)
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--slug", default=None, help="Slug of the new consultation (default: from the file).")
 @click.option(
@@ -177,7 +177,7 @@ def import_consultation_command(file: Path, slug: str | None, language: str | No
         click.echo(f"  - {entry}")
 
 
-@consultation_group.command("export")
+@consultation_group.command("export", cls=OneLineCommand)
 @click.argument("slug")
 @click.option("--format", "fmt", default="json", help="json (whole consultation) or xlsform.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None)
@@ -209,7 +209,7 @@ def export_consultation_command(
         click.echo(f"  - not exported: {entry}")
 
 
-@click.command("invite")
+@click.command("invite", cls=OneLineCommand)
 @click.argument("slug")
 @click.option(
     "--csv",

@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from consult.cli import CommandError, one_line_errors
+from consult.cli import CommandError, OneLineCommand, one_line_errors
 from consult.extensions import db
 
 
@@ -39,7 +39,7 @@ def _known_revisions() -> set[str]:
     return {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
 
 
-@click.command("backup")
+@click.command("backup", cls=OneLineCommand)
 @click.option(
     "-o",
     "--output",
@@ -90,7 +90,7 @@ def backup_command(output: Path | None) -> None:
     )
 
 
-@click.command("restore")
+@click.command("restore", cls=OneLineCommand)
 @click.argument("backup", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask: replace the database now.")
 @with_appcontext
@@ -149,7 +149,7 @@ def _heads() -> set[str]:
     return set(ScriptDirectory.from_config(config).get_heads())
 
 
-@click.command("purge")
+@click.command("purge", cls=OneLineCommand)
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted.")
 @click.option("--now", "now_text", default=None, help="Take this ISO time as now (UTC).")
 @with_appcontext
@@ -183,7 +183,7 @@ def purge_command(dry_run: bool, now_text: str | None) -> None:
         click.echo("No consultation is past its retention period.")
 
 
-@click.command("erase")
+@click.command("erase", cls=OneLineCommand)
 @click.option("--consultation", "slug", required=True, help="The consultation's address name.")
 @click.option("--receipt", required=True, help="The participant's receipt code.")
 @click.option("--reason", required=True, help="Why (recorded in the audit log; no names).")

@@ -153,8 +153,8 @@ def delphi_argv(draw: st.DrawFn, path: str) -> list[str]:
     return argv
 
 
-def run_analysis(argv: list[str], capsysbinary: pytest.CaptureFixture[bytes]) -> None:
-    """Run the command line in-process; check the contract."""
+def run_analysis(argv: list[str], capsysbinary: pytest.CaptureFixture[bytes]) -> int:
+    """Run the command line in-process; check the contract; its exit status."""
     capsysbinary.readouterr()
     try:
         status = main(argv)
@@ -170,6 +170,7 @@ def run_analysis(argv: list[str], capsysbinary: pytest.CaptureFixture[bytes]) ->
         assert out == b""
     elif "--format" not in argv or argv[argv.index("--format") + 1] == "json":
         json.loads(out)  # a whole JSON document, NaN-free
+    return status
 
 
 @SETTINGS
@@ -193,7 +194,7 @@ def test_analysis_rank_never_fails_badly(
                 )
             )
         )
-        run_analysis(argv, capsysbinary)
+        assert run_analysis(argv, capsysbinary) in (0, 2)
 
 
 @settings(SETTINGS, max_examples=60)
@@ -204,7 +205,7 @@ def test_analysis_delphi_never_fails_badly(
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "delphi.csv"
         path.write_bytes(data.draw(csv_bytes("delphi", hostile=data.draw(st.booleans()))))
-        run_analysis(data.draw(delphi_argv(str(path))), capsysbinary)
+        assert run_analysis(data.draw(delphi_argv(str(path))), capsysbinary) in (0, 2)
 
 
 @pytest.mark.parametrize(
@@ -221,7 +222,7 @@ def test_analysis_delphi_never_fails_badly(
     ],
 )
 def test_analysis_odd_command_lines(argv: list[str], capsysbinary) -> None:
-    run_analysis(argv, capsysbinary)
+    assert run_analysis(argv, capsysbinary) == 2  # each is a usage or input error
 
 
 # --- consult results | export | report ---------------------------------------------------------
@@ -359,3 +360,28 @@ def test_consult_commands_never_fail_badly(demo_app) -> None:
     attack()
     assert statuses[0], statuses  # real work was reached
     assert statuses[2], statuses  # and refusals
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["backup", "--bogus"],
+        ["restore"],
+        ["purge", "--now", "x", "--bogus"],
+        ["erase", "--consultation", "migration-action-plan"],
+        ["demo", "--responses", "x"],
+        ["users", "create", "--role", "nobody"],
+        ["consultation", "import"],
+        ["consultation", "export"],
+        ["invite"],
+        ["results", "--bogus"],
+    ],
+)
+def test_consult_usage_errors_are_one_line(app, args: list[str]) -> None:
+    """A wrong option or a missing argument: ``Error: ...`` alone on stderr, exit 2, no usage."""
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 2, (args, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, (args, result.stderr)
+    assert lines[0].startswith("Error: "), (args, result.stderr)
+    assert "Usage:" not in result.stderr
