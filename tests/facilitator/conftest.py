@@ -93,9 +93,9 @@ def demo_responses() -> int:
     return 0
 
 
-@pytest.fixture
-def staff(app: Flask, demo_responses: int) -> Staff:
-    load_demo(db.session, responses=demo_responses)
+def make_staff(responses: int = 0) -> Staff:
+    """Both demo consultations and one account of each kind around them (not committed)."""
+    load_demo(db.session, responses=responses)
     load_question_types_demo(db.session)
     a, b = by_slug("migration-action-plan"), by_slug("question-types")
     s = Staff(
@@ -110,6 +110,12 @@ def staff(app: Flask, demo_responses: int) -> Staff:
     join(s.facilitator, a, MembershipRole.FACILITATOR)
     join(s.other_facilitator, b, MembershipRole.FACILITATOR)
     join(s.analyst, a, MembershipRole.ANALYST)
+    return s
+
+
+@pytest.fixture
+def staff(app: Flask, demo_responses: int) -> Staff:
+    s = make_staff(demo_responses)
     db.session.commit()
     return s
 

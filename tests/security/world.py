@@ -27,7 +27,6 @@ from consult.models import (
     ApiToken,
     Invitation,
     InvitationStatus,
-    MembershipRole,
     Objective,
     Question,
     Section,
@@ -36,13 +35,17 @@ from consult.models import (
 )
 from consult.security import user_datastore
 from consult.services import api_tokens, jobs, publishing
-from consult.services.demo import load_demo
-from consult.services.demo_question_types import load_question_types_demo
 from consult.services.participation import start_open_response
 from consult.services.tokens import hash_token, new_token
 from consult.services.users import create_user
 from tests.conftest import make_test_app
-from tests.facilitator.conftest import PASSWORD, Staff, add_user, by_slug, fetch, join, sign_in_as
+from tests.facilitator.conftest import (
+    PASSWORD,
+    Staff,
+    fetch,
+    make_staff,
+    sign_in_as,
+)
 from tests.participate.helpers import csrf_token
 from tests.web.catalogs import require_compiled_catalogs
 
@@ -161,21 +164,8 @@ def build_world(migrated_url: str, responses: int = 0, **overrides: Any) -> Worl
     app = make_test_app(migrated_url, **config)
     context = app.app_context()
     context.push()
-    load_demo(db.session, responses=responses)
-    load_question_types_demo(db.session)
-    a, b = by_slug("migration-action-plan"), by_slug("question-types")
-    staff = Staff(
-        admin=add_user("admin@example.org", "admin", two_factor=True),
-        facilitator=add_user("fac-a@example.org", "facilitator"),
-        other_facilitator=add_user("fac-b@example.org", "facilitator"),
-        analyst=add_user("analyst-a@example.org", "analyst"),
-        outside_analyst=add_user("analyst@example.org", "analyst"),
-        a=a,
-        b=b,
-    )
-    join(staff.facilitator, a, MembershipRole.FACILITATOR)
-    join(staff.other_facilitator, b, MembershipRole.FACILITATOR)
-    join(staff.analyst, a, MembershipRole.ANALYST)
+    staff = make_staff(responses)
+    a, b = staff.a, staff.b
     invitation_token = {"A": _invite(a), "B": _invite(b)}
     now = utcnow()
     resume_token = {
