@@ -20,13 +20,9 @@ from consult.extensions import db
 from consult.facilitator.routes import _load, _summary, bp
 from consult.models import utcnow
 from consult.services import permissions
-from consult.services.erasure import (
-    MAX_REASON,
-    InvalidRequest,
-    erase_response_by_receipt,
-    normalise_receipt,
-)
+from consult.services.erasure import MAX_REASON, InvalidRequest, erase_response_by_receipt
 from consult.services.errors import InvalidState, NotFound
+from consult.services.tokens import normalise_receipt
 
 
 def _receipt_format(_form: FlaskForm, field: StringField) -> None:

@@ -3,28 +3,21 @@ form carries only the CSRF token; the landing and withdrawal forms have fields o
 
 from __future__ import annotations
 
-import re
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
+from consult.services.tokens import normalise_receipt
+
 MAX_RECEIPT_INPUT = 64
-_CROCKFORD = str.maketrans({"O": "0", "I": "1", "L": "1"})
 CODE_AS_SHOWN = _l("Enter the receipt code as shown, like 7K2M-Q9XD-4TPA.")
 
 
 def normalize_receipt(raw: str | None) -> str:
-    """A receipt code as typed (spaces, lower case, no dashes, O for 0) in its printed form."""
-    text = re.sub(r"[\s\-‐‑–—_.]", "", (raw or "").upper())
-    prefix = ""
-    if text.startswith("DEMO") and len(text) == 16:
-        prefix, text = "DEMO-", text[4:]
-    text = text.translate(_CROCKFORD)
-    if len(text) != 12:
-        return (raw or "").strip().upper()
-    return f"{prefix}{text[:4]}-{text[4:8]}-{text[8:]}"
+    """The withdrawal form's filter: the code in its stored form, else what was typed (upper
+    case) for the validators to judge."""
+    return normalise_receipt(raw) or (raw or "").strip().upper()
 
 
 class ConsentForm(FlaskForm):

@@ -22,7 +22,7 @@ from consult.services.audit import record
 from consult.services.errors import InvalidState, NotFound, ServiceError
 from consult.services.participation import erase_answers
 from consult.services.permissions import Action, require
-from consult.services.tokens import RECEIPT_ALPHABET, hash_token
+from consult.services.tokens import hash_token, mask_receipt, normalise_receipt
 
 MAX_REASON = 500  # characters of the reason recorded in the audit log
 
@@ -38,23 +38,6 @@ class Erased:
     masked_code: str
     round_number: int
     answers: int
-
-
-def normalise_receipt(code: str) -> str:
-    """A typed receipt code as stored: ``XXXX-XXXX-XXXX`` in upper case (spaces and hyphens
-    ignored; the demo's codes keep their ``DEMO-`` prefix); empty when it cannot be one."""
-    compact = "".join(code.split()).replace("-", "").upper()
-    prefix = ""
-    if len(compact) == 16 and compact.startswith("DEMO"):
-        prefix, compact = "DEMO-", compact[4:]
-    if len(compact) != 12 or any(c not in RECEIPT_ALPHABET for c in compact):
-        return ""
-    return f"{prefix}{compact[:4]}-{compact[4:8]}-{compact[8:]}"
-
-
-def mask_receipt(code: str) -> str:
-    """``7K2M-Q9XD-4TPA`` → ``****-****-4TPA``: enough to match a request, not to use it."""
-    return "****-****-" + code[-4:]
 
 
 def erase_response_by_receipt(

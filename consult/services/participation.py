@@ -50,7 +50,7 @@ from consult.questions.base import ItemSpec, OptionSpec
 from consult.services import survey_cache
 from consult.services.consultations import localized
 from consult.services.errors import Conflict, InvalidState, NotFound
-from consult.services.tokens import hash_token, new_receipt_code, new_token
+from consult.services.tokens import hash_token, new_receipt_code, new_token, normalise_receipt
 
 PROFILE_FIELD = "profile_field"  # question setting: "stakeholder_group" or "district"
 
@@ -888,7 +888,7 @@ def withdraw_response(session: Session, slug: str, receipt_code: str, now: datet
     honest); its answers are deleted. Raises ``NotFound`` for an unknown code and
     ``InvalidState`` once the consultation has closed.
     """
-    code = receipt_code.strip().upper()
+    code = normalise_receipt(receipt_code)  # as typed: any case, spaces or hyphens
     response = (
         session.scalar(
             select(Response)

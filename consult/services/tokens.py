@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 import numpy as np
@@ -29,3 +30,25 @@ def new_receipt_code(rng: np.random.Generator | None = None) -> str:
         chars = [RECEIPT_ALPHABET[i] for i in rng.integers(0, len(RECEIPT_ALPHABET), 12)]
     code = "".join(chars)
     return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+_CROCKFORD = str.maketrans({"O": "0", "I": "1", "L": "1"})  # letters read for digits
+
+
+def normalise_receipt(code: str | None) -> str:
+    """A receipt code as typed (any case; spaces, hyphens or dashes anywhere; O for 0, I or L
+    for 1) as stored: ``XXXX-XXXX-XXXX`` (the demo's codes keep their ``DEMO-`` prefix); empty
+    when it cannot be one."""
+    compact = re.sub(r"[\s\-‐‑–—_.]", "", (code or "").upper())
+    prefix = ""
+    if len(compact) == 16 and compact.startswith("DEMO"):
+        prefix, compact = "DEMO-", compact[4:]
+    compact = compact.translate(_CROCKFORD)
+    if len(compact) != 12 or any(c not in RECEIPT_ALPHABET for c in compact):
+        return ""
+    return f"{prefix}{compact[:4]}-{compact[4:8]}-{compact[8:]}"
+
+
+def mask_receipt(code: str) -> str:
+    """``7K2M-Q9XD-4TPA`` → ``****-****-4TPA``: enough to match a request, not to use it."""
+    return "****-****-" + code[-4:]

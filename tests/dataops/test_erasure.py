@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from consult.extensions import db
 from consult.models import Answer, AuditEvent, ConsultationState, Response, ResponseState
-from consult.services.erasure import InvalidRequest, erase_response_by_receipt, normalise_receipt
+from consult.services.erasure import InvalidRequest, erase_response_by_receipt
 from consult.services.errors import Forbidden, InvalidState, NotFound
 from consult.services.participation import withdraw_response
-from consult.services.tokens import hash_token
+from consult.services.tokens import hash_token, normalise_receipt
 from tests.dataops.conftest import answers_checksum, by_slug, table_counts
 
 pytestmark = pytest.mark.db
@@ -36,6 +36,7 @@ def test_receipt_codes_are_read_as_typed() -> None:
     assert normalise_receipt("demo-7k2m-q9xd-4tpa") == "DEMO-7K2M-Q9XD-4TPA"
     assert normalise_receipt("7K2M-Q9XD-4TP") == ""
     assert normalise_receipt("7K2M-Q9XD-4TPU") == ""  # U is not in the alphabet
+    assert normalise_receipt("7k2m–q9xd—4tpo") == "7K2M-Q9XD-4TP0"  # dashes; O read as 0
 
 
 @pytest.mark.parametrize("state", [ConsultationState.CLOSED, ConsultationState.ARCHIVED])
