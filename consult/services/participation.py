@@ -162,8 +162,7 @@ def build_survey(session: Session, round_: Round, language: str) -> Survey:
             return _build_survey(session, round_, language)
         session.flush()  # as the queries would: pending edits bump the revision first
     consultation = round_.consultation
-    key = (
-        session.get_bind().engine.url.render_as_string(hide_password=True),
+    key = (  # the cache is the app's, so of one database
         round_.id,
         round_.created_at,
         round_.revision,
