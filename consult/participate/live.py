@@ -210,10 +210,9 @@ def state(code: str) -> ResponseReturnValue:
     """The session's state for the phones' polling: running or ended, the current question."""
     _read_only()
     try:
-        live_session = live.find_session(db.session, code[:MAX_CODE_INPUT])
+        state, question = live.session_state(db.session, code[:MAX_CODE_INPUT])
     except NotFound:
         return jsonify(error="not_found"), 404
-    question = live.question_code(db.session, live_session)
-    reply = jsonify(state=live_session.state.value, question=question)
+    reply = jsonify(state=state.value, question=question)
     db.session.rollback()
     return reply

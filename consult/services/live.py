@@ -61,7 +61,7 @@ from consult.services.participation import (
     replace_answers,
     stamp,
 )
-from consult.services.tokens import RECEIPT_ALPHABET, new_receipt_code
+from consult.services.tokens import READ_AS_DIGITS, RECEIPT_ALPHABET, new_receipt_code
 
 CODE_LENGTH = 6
 #: question type → how the projector aggregates it (``analysis.live`` kinds)
@@ -72,7 +72,6 @@ LIVE_KINDS = {
     "ranking": "ranking",
     "points": "points",
 }
-_CROCKFORD = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 # --- join codes ---------------------------------------------------------------------------------
@@ -81,7 +80,7 @@ _CROCKFORD = str.maketrans({"O": "0", "I": "1", "L": "1"})
 def normalize_code(raw: str | None) -> str:
     """A join code as typed (spaces, dashes, lower case, O for 0, I/L for 1) in stored form."""
     text = "".join(ch for ch in (raw or "").upper() if ch.isalnum())
-    return text.translate(_CROCKFORD)[:32]
+    return text.translate(READ_AS_DIGITS)[:32]
 
 
 def new_join_code(session: Session) -> str:
@@ -474,6 +473,28 @@ def room(session: Session, live: LiveSession, language: str) -> Room:
     )
 
 
+def session_state(session: Session, code: str) -> tuple[LiveState, str | None]:
+    """What the phones poll: the state of the session with join code ``code`` and the code of
+    its current question (None before the first, or when ended), in one query.
+
+    Raises ``NotFound`` for an unknown code.
+    """
+    normalized = normalize_code(code)
+    row = (
+        session.execute(
+            select(LiveSession.state, Question.code)
+            .outerjoin(Question, Question.id == LiveSession.current_question_id)
+            .where(LiveSession.join_code == normalized)
+        ).first()
+        if len(normalized) == CODE_LENGTH
+        else None
+    )
+    if row is None:
+        raise NotFound("no live session has this code")
+    state, question = row
+    return state, question if state == LiveState.RUNNING else None
+
+
 def find_session(session: Session, code: str) -> LiveSession:
     """The live session with join code ``code`` (normalized), running or ended.
 
@@ -634,10 +655,3 @@ def phone_value(session: Session, response: Response | None, q: QuestionSpec) ->
         )
     ]
     return get_type(q.type).from_rows(q, rows, response.id) if rows else None
-
-
-def question_code(session: Session, live: LiveSession) -> str | None:
-    """The code of the session's current question (None before the first, or when ended)."""
-    if live.current_question_id is None or live.state != LiveState.RUNNING:
-        return None
-    return session.scalar(select(Question.code).where(Question.id == live.current_question_id))

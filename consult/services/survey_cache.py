@@ -2,10 +2,11 @@
 
 Building a round's questionnaire is most of a participant page's work, and it rarely changes.
 There is one cache per app, so per database. An entry is keyed by the round (id and creation
-time: SQLite may reuse a deleted round's id), ``Round.revision`` — bumped in SQL by every flush that changes what the survey
-shows, from any process (``consult.models.questionnaire``) — the consultation's ``version`` and
-the language. The key is read from the rows the request loaded anyway, so a change committed
-by another worker is seen on the next request. Bounded: the least recently used entry goes.
+time: SQLite may reuse a deleted round's id), ``Round.revision`` — bumped in SQL by every flush
+that changes what the survey shows, from any process (``consult.models.questionnaire``) — the
+consultation's ``version`` and the language. The key is read from the rows the request loaded
+anyway, so a change committed by another worker is seen on the next request. Bounded: the
+least recently used entry goes.
 """
 
 from __future__ import annotations

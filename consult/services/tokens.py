@@ -32,7 +32,8 @@ def new_receipt_code(rng: np.random.Generator | None = None) -> str:
     return f"{code[:4]}-{code[4:8]}-{code[8:]}"
 
 
-_CROCKFORD = str.maketrans({"O": "0", "I": "1", "L": "1"})  # letters read for digits
+# letters people type for the digits they saw: a typed code is read with these (Crockford)
+READ_AS_DIGITS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 def normalise_receipt(code: str | None) -> str:
@@ -43,7 +44,7 @@ def normalise_receipt(code: str | None) -> str:
     prefix = ""
     if len(compact) == 16 and compact.startswith("DEMO"):
         prefix, compact = "DEMO-", compact[4:]
-    compact = compact.translate(_CROCKFORD)
+    compact = compact.translate(READ_AS_DIGITS)
     if len(compact) != 12 or any(c not in RECEIPT_ALPHABET for c in compact):
         return ""
     return f"{prefix}{compact[:4]}-{compact[4:8]}-{compact[8:]}"

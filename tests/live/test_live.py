@@ -201,7 +201,7 @@ def test_projector_and_control(app: Flask, workshop: Workshop) -> None:
     fac("POST", f"{BASE}/{session.id}/move", data={"action": "next", "current": ""})
     db.session.expire_all()
     assert db.session.get(LiveSession, session.id).current_question_id is not None
-    assert live.question_code(db.session, db.session.get(LiveSession, session.id)) == "group"
+    assert live.session_state(db.session, session.join_code)[1] == "group"
     db.session.rollback()
 
     phones = [phone(app) for _ in range(3)]
@@ -225,7 +225,7 @@ def test_projector_and_control(app: Flask, workshop: Workshop) -> None:
             f"{BASE}/{session.id}/move",
             data={"action": "next", "current": str(_current(session))},
         )
-    assert live.question_code(db.session, _fresh(session)) == "order"
+    assert live.session_state(db.session, session.join_code)[1] == "order"
     db.session.rollback()
     for get, ranks in zip(phones, [("1", "2", "3"), ("1", "3", "2"), ("2", "1", "3")], strict=True):
         data = dict(zip(["q-order-board", "q-order-data", "q-order-grants"], ranks, strict=True))
