@@ -26,7 +26,7 @@ import pandas as pd
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy import delete, exists, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 
 from analysis.live import live_summary
@@ -36,12 +36,10 @@ from consult.models import (
     LiveSession,
     LiveState,
     Question,
-    QuestionItem,
     Response,
     ResponseSource,
     ResponseState,
     Round,
-    Section,
     User,
 )
 from consult.questions import FieldError, QuestionSpec, get_type
@@ -49,7 +47,6 @@ from consult.questions.base import AnswerRow
 from consult.questions.ranking import top_k
 from consult.questions.scale import row_point, scale_points
 from consult.services import audit, permissions
-from consult.services.consultations import localized
 from consult.services.errors import InvalidState, NotFound
 from consult.services.participation import (
     Survey,
@@ -57,8 +54,8 @@ from consult.services.participation import (
     build_survey,
     ensure_accepting,
     is_accepting,
-    question_spec,
     replace_answers,
+    response_language,
     stamp,
 )
 from consult.services.tokens import READ_AS_DIGITS, RECEIPT_ALPHABET, new_receipt_code
@@ -443,32 +440,18 @@ class Room:
 
 
 def room(session: Session, live: LiveSession, language: str) -> Room:
-    """The phone's view of a session in ``language`` (fallback: the consultation's default)."""
+    """The phone's view of a session in ``language`` (fallback: the consultation's default),
+    from the survey cache: phones ask often, and all at once when the question moves on."""
     round_ = live_round(session, live)
     consultation = round_.consultation
-    fallback = consultation.default_language
-    ids = session.scalars(
-        select(Question.id)
-        .join(Section, Section.id == Question.section_id)
-        .where(Question.round_id == round_.id, Question.type.in_(LIVE_KINDS))
-        .order_by(Section.position, Section.id, Question.position, Question.id)
-    ).all()
-    current = None
-    if live.state == LiveState.RUNNING and live.current_question_id in ids:
-        question = session.scalar(
-            select(Question)
-            .where(Question.id == live.current_question_id)
-            .options(
-                selectinload(Question.options),
-                selectinload(Question.question_items).selectinload(QuestionItem.item),
-            )
-        )
-        if question is not None:
-            current = question_spec(question, language, fallback)
+    survey = build_survey(session, round_, response_language(consultation, language))
+    asked = live_questions(survey)
+    running = live.state == LiveState.RUNNING
+    current = next((q for q in asked if running and q.id == live.current_question_id), None)
     return Room(
-        title=localized(consultation.title or {}, language, fallback),
-        language=language if language in consultation.languages else fallback,
-        question_ids=tuple(ids),
+        title=survey.title,
+        language=survey.language,
+        question_ids=tuple(q.id for q in asked),
         current=current,
     )
 
