@@ -83,23 +83,12 @@ class PurgeResult:
         )
 
 
-def closed_at(session: Session, consultation: Consultation) -> datetime | None:
-    """When a closed or archived consultation closed (None for any other state or unknown)."""
-    if ConsultationState(consultation.state) not in FINISHED:
-        return None
-    last_close = session.scalar(
-        select(func.max(AuditEvent.occurred_at)).where(
-            AuditEvent.consultation_id == consultation.id, AuditEvent.action == CLOSE_ACTION
-        )
-    )
-    return last_close if last_close is not None else consultation.closes_at
-
-
 def retention_status(session: Session, consultation: Consultation) -> Retention:
-    """The consultation's retention period, closing time, due time and last purge."""
-    closed = closed_at(session, consultation)
-    days = consultation.retention_days
-    due = closed + timedelta(days=days) if closed is not None and days is not None else None
+    """The consultation's retention period, closing time, due time and last purge.
+
+    A closed or archived consultation closed at its last ``consultation.close`` event (else at
+    its scheduled ``closes_at``); any other state has not closed.
+    """
     last = {
         action: (event_id, when)
         for action, event_id, when in session.execute(
@@ -112,7 +101,12 @@ def retention_status(session: Session, consultation: Consultation) -> Retention:
         )
     }
     purge_id, purged = last.get(PURGE_ACTION, (None, None))
-    close_id = last.get(CLOSE_ACTION, (None, None))[0]
+    close_id, last_close = last.get(CLOSE_ACTION, (None, None))
+    closed = None
+    if ConsultationState(consultation.state) in FINISHED:
+        closed = last_close if last_close is not None else consultation.closes_at
+    days = consultation.retention_days
+    due = closed + timedelta(days=days) if closed is not None and days is not None else None
     since = purge_id is not None and closed is not None and (close_id or 0) < purge_id
     return Retention(
         retention_days=days,
@@ -196,20 +190,22 @@ def purge_consultation(
         .execution_options(synchronize_session=False)
     )
     session.execute(delete(Job).where(finished_jobs).execution_options(synchronize_session=False))
-    for invitation_id in to_scrub:
+    if to_scrub:  # one UPDATE by primary key for all of them (executemany)
         session.execute(
-            update(Invitation)
-            .where(Invitation.id == invitation_id)
-            .values(
-                email=None,
-                name=None,
-                organisation=None,
-                sent_at=None,
-                opened_at=None,
-                reminded_at=None,
-                token_hash=PURGED_TOKEN_PREFIX + secrets.token_hex(31),
-            )
-            .execution_options(synchronize_session=False)
+            update(Invitation).execution_options(synchronize_session=False),
+            [
+                {
+                    "id": invitation_id,
+                    "email": None,
+                    "name": None,
+                    "organisation": None,
+                    "sent_at": None,
+                    "opened_at": None,
+                    "reminded_at": None,
+                    "token_hash": PURGED_TOKEN_PREFIX + secrets.token_hex(31),
+                }
+                for invitation_id in to_scrub
+            ],
         )
     session.expire_all()
     record(
