@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 
 import segno
@@ -28,8 +29,9 @@ from wtforms.validators import AnyOf, InputRequired, Optional
 
 from consult.extensions import db
 from consult.facilitator.routes import _load, _summary, bp
-from consult.i18n import language_name, text_direction
+from consult.i18n import current_language, language_name, text_direction
 from consult.models import Consultation, LiveSession, utcnow
+from consult.participate import pages
 from consult.services import live, permissions
 from consult.services.errors import InvalidState
 from consult.services.participation import build_survey
@@ -137,9 +139,7 @@ def _status_context(consultation: Consultation, session: LiveSession) -> dict[st
         "results": live.results(db.session, session, state.question) if state.question else None,
         "skipped": live.skipped_questions(survey),
         "language_name": language_name,
-        "content_lang": Markup(' lang="{}" dir="{}"').format(
-            session.language, text_direction(session.language)
-        ),
+        "content_lang": pages.language_attrs(session.language, current_language()),
     }
 
 
@@ -224,10 +224,7 @@ def live_results(slug: str, session_id: int) -> ResponseReturnValue:
     """The results region of the projector (``?for=control``: of the control page)."""
     consultation = _load(slug, VIEW)
     session = _session(consultation, session_id)
-    control = request.args.get("for") == "control"
-    if control:
+    control = request.args.get("for") == "control"  # else the projector's, in its language
+    with nullcontext() if control else force_locale(session.language):
         context = _status_context(consultation, session)
-        return render_template("live/_results.html", **context, control=True)
-    with force_locale(session.language):
-        context = _status_context(consultation, session)
-        return render_template("live/_results.html", **context, control=False)
+        return render_template("live/_results.html", **context, control=control)
