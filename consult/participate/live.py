@@ -26,7 +26,7 @@ from consult.i18n import QUERY_ARG, normalize_language
 from consult.models import LiveSession, LiveState, ResponseState, utcnow
 from consult.participate import pages
 from consult.participate.forms import PageForm
-from consult.participate.routes import csrf_failed, csrf_recovery, private_pages
+from consult.participate.routes import csrf_failed, csrf_recovery, private_pages, remember
 from consult.services import live
 from consult.services.errors import InvalidState, NotFound
 
@@ -35,7 +35,6 @@ bp.register_error_handler(CSRFError, csrf_recovery)
 bp.after_request(private_pages)
 
 COOKIE_KEY = "live"  # session: {live session id: {"r": response id, "lang": code}}
-REMEMBER_AT_MOST = 10
 MAX_CODE_INPUT = 64
 
 UNKNOWN_CODE = _l(
@@ -57,10 +56,7 @@ def _remembered(live_session: LiveSession) -> dict[str, Any]:
 
 
 def _remember(live_session: LiveSession, **values: Any) -> None:
-    stored = dict(cookie.get(COOKIE_KEY) or {})
-    entry = {**dict(stored.pop(str(live_session.id), None) or {}), **values}
-    stored[str(live_session.id)] = entry
-    cookie[COOKIE_KEY] = dict(list(stored.items())[-REMEMBER_AT_MOST:])
+    remember(COOKIE_KEY, live_session.id, {**_remembered(live_session), **values})
 
 
 def _language(live_session: LiveSession) -> str:

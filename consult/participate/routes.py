@@ -232,7 +232,9 @@ for blueprint in (bp, flow):
     blueprint.after_request(private_pages)
 
 
-def _remember(key: str, entry: Any, value: Any = True) -> None:
+def remember(key: str, entry: Any, value: Any = True) -> None:
+    """Keep ``value`` for ``entry`` under ``key`` in the session cookie: the latest
+    ``REMEMBER_AT_MOST`` entries, the most recently set last."""
     stored = dict(cookie.get(key) or {})
     stored.pop(str(entry), None)
     stored[str(entry)] = value
@@ -428,7 +430,7 @@ def start(token: str) -> ResponseReturnValue:
     form = ConsentForm()
     posted = request.method == "POST" and not csrf_failed()
     if (posted and form.validate()) or (request.method == "GET" and _consented(access)):
-        _remember(CONSENT_KEY, access.response.id)
+        remember(CONSENT_KEY, access.response.id)
         db.session.commit()
         return redirect(continue_url, 303 if posted else 302)
     context = _landing_context(
@@ -550,7 +552,7 @@ def review(token: str) -> ResponseReturnValue:
     if posted and missing is None:
         receipt = submit_response(db.session, access, survey, now, values)
         if access.invitation is not None:
-            _remember(RECEIPTS_KEY, _receipt_key(token), {"code": receipt, "slug": survey.slug})
+            remember(RECEIPTS_KEY, _receipt_key(token), {"code": receipt, "slug": survey.slug})
         db.session.commit()
         return redirect(url_for(".done", token=token), 303)
     sections = pages.review_sections(
