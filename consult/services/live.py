@@ -18,6 +18,7 @@ others are skipped when the facilitator moves on. The projector's aggregate is c
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,8 +101,6 @@ class SessionView:
     language: str
     running: bool
     round_number: int
-    started_at: datetime
-    ended_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -114,7 +113,6 @@ class Status:
     total: int
     joined: int
     answered: int  # phones that answered the current question
-    responses: int  # phones that answered at least one question
 
 
 @dataclass(frozen=True)
@@ -145,9 +143,12 @@ def view(live: LiveSession, round_: Round) -> SessionView:
         language=live.language,
         running=live.state == LiveState.RUNNING,
         round_number=round_.number,
-        started_at=live.started_at,
-        ended_at=live.ended_at,
     )
+
+
+def position(question_ids: Sequence[int], current_id: int | None) -> int:
+    """The current question's place among the live questions: 1-based, 0 for none."""
+    return question_ids.index(current_id) + 1 if current_id in question_ids else 0
 
 
 def live_questions(survey: Survey) -> list[QuestionSpec]:
@@ -258,12 +259,12 @@ def move(
         raise InvalidState("this live session has ended")
     questions = live_questions(build_survey(session, live_round(session, live), live.language))
     ids = [q.id for q in questions]
-    position = ids.index(live.current_question_id) + 1 if live.current_question_id in ids else 0
+    place = position(ids, live.current_question_id)
     if live.current_question_id == expected_question_id:
-        position = max(0, min(len(ids), position + (1 if step > 0 else -1)))
-        live.current_question_id = ids[position - 1] if position else None
+        place = max(0, min(len(ids), place + (1 if step > 0 else -1)))
+        live.current_question_id = ids[place - 1] if place else None
         session.flush()
-    return questions[position - 1] if position else None
+    return questions[place - 1] if place else None
 
 
 def end_session(
@@ -312,7 +313,6 @@ def status(session: Session, live: LiveSession, survey: Survey) -> Status:
     """The session's current question and how many phones joined and answered."""
     questions = live_questions(survey)
     current = next((q for q in questions if q.id == live.current_question_id), None)
-    position = questions.index(current) + 1 if current is not None else 0
     counts = dict(
         session.execute(
             select(Response.state, func.count(Response.id))
@@ -338,11 +338,10 @@ def status(session: Session, live: LiveSession, survey: Survey) -> Status:
     return Status(
         running=live.state == LiveState.RUNNING,
         question=current,
-        position=position,
+        position=position([q.id for q in questions], current.id if current else None),
         total=len(questions),
         joined=submitted + int(counts.get(ResponseState.IN_PROGRESS, 0)),
         answered=int(answered),
-        responses=submitted,
     )
 
 
@@ -434,9 +433,7 @@ class Room:
     @property
     def position(self) -> int:
         """The current question's place among the live questions (1-based; 0 before the first)."""
-        if self.current is None or self.current.id not in self.question_ids:
-            return 0
-        return self.question_ids.index(self.current.id) + 1
+        return position(self.question_ids, self.current.id if self.current else None)
 
 
 def room(session: Session, live: LiveSession, language: str) -> Room:
