@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
+from click.testing import Result
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
@@ -87,6 +88,13 @@ def answers_checksum() -> str:
     ):
         digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
+
+
+def erase(runner: FlaskCliRunner, receipt: str, reason: str, *more: str) -> Result:
+    """``consult erase`` of one response of the demo consultation (``more``: ``--as`` ...)."""
+    return runner.invoke(
+        args=["erase", "--consultation", SLUG, "--receipt", receipt, "--reason", reason, *more]
+    )
 
 
 def results(runner: FlaskCliRunner, question: str = "action_priority") -> dict:

@@ -15,7 +15,7 @@ from sqlalchemy import func, select, text
 
 from consult.extensions import db
 from consult.models import AuditEvent, Invitation
-from tests.dataops.conftest import answers_checksum, by_slug, table_counts
+from tests.dataops.conftest import answers_checksum, by_slug, erase, table_counts
 
 pytestmark = pytest.mark.db
 
@@ -43,17 +43,7 @@ def test_backup_change_restore_round_trip(closed, runner: FlaskCliRunner, tmp_pa
     assert not list(tmp_path.glob(".*.part"))
 
     # the data changes after the backup: an erasure, a purge, new rows
-    erased = runner.invoke(
-        args=[
-            "erase",
-            "--consultation",
-            "migration-action-plan",
-            "--receipt",
-            closed.receipts[0],
-            "--reason",
-            "asked",
-        ]
-    )
+    erased = erase(runner, closed.receipts[0], "asked")
     assert erased.exit_code == 0, erased.output
     by_slug().retention_days = 1
     db.session.commit()

@@ -13,7 +13,7 @@ from consult.services.erasure import InvalidRequest, erase_response_by_receipt
 from consult.services.errors import Forbidden, InvalidState, NotFound
 from consult.services.participation import withdraw_response
 from consult.services.tokens import hash_token, normalise_receipt
-from tests.dataops.conftest import answers_checksum, by_slug, table_counts
+from tests.dataops.conftest import answers_checksum, by_slug, erase, table_counts
 
 pytestmark = pytest.mark.db
 NOW = datetime(2027, 2, 1, 9, 30, tzinfo=UTC)
@@ -130,17 +130,7 @@ def test_the_participants_withdrawal_still_works_while_open(closed) -> None:
 def test_erase_command(closed, runner) -> None:
     receipt = closed.receipts[1]
     response_id = _response(receipt).id
-    done = runner.invoke(
-        args=[
-            "erase",
-            "--consultation",
-            "migration-action-plan",
-            "--receipt",
-            receipt,
-            "--reason",
-            "e-mail of 3 March",
-        ]
-    )
+    done = erase(runner, receipt, "e-mail of 3 March")
     assert done.exit_code == 0, done.output
     assert done.output.startswith(
         f"Erased {done.output.split()[1]} answer(s) of the response "

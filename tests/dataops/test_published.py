@@ -11,7 +11,7 @@ from flask.testing import FlaskCliRunner
 from consult.extensions import db
 from consult.models import AuditEvent, Report, Response, ResponseState
 from consult.services import publishing
-from tests.dataops.conftest import _close, by_slug
+from tests.dataops.conftest import _close, by_slug, erase
 from tests.facilitator.conftest import Staff
 
 pytestmark = pytest.mark.db
@@ -56,19 +56,7 @@ def test_erasure_and_purge_against_a_published_version(
         .filter(Response.state == ResponseState.SUBMITTED)
         .first()[0]
     )
-    erased = runner.invoke(
-        args=[
-            "erase",
-            "--consultation",
-            "migration-action-plan",
-            "--receipt",
-            receipt,
-            "--reason",
-            "asked by e-mail",
-            "--as",
-            staff.facilitator.email,
-        ]
-    )
+    erased = erase(runner, receipt, "asked by e-mail", "--as", staff.facilitator.email)
     assert erased.exit_code == 0, erased.output
     event = db.session.query(AuditEvent).filter(AuditEvent.action == "response.erase").one()
     assert event.actor_id == staff.facilitator.id
@@ -89,18 +77,6 @@ def test_an_analyst_cannot_erase_from_the_command_line(
         .filter(Response.state == ResponseState.SUBMITTED)
         .first()[0]
     )
-    done = runner.invoke(
-        args=[
-            "erase",
-            "--consultation",
-            "migration-action-plan",
-            "--receipt",
-            receipt,
-            "--reason",
-            "asked",
-            "--as",
-            staff.analyst.email,
-        ]
-    )
+    done = erase(runner, receipt, "asked", "--as", staff.analyst.email)
     assert done.exit_code == 2
     assert done.output.strip().splitlines() == ["Error: you may not change this consultation"]

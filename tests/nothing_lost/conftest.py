@@ -11,9 +11,12 @@ import sqlalchemy as sa
 
 from consult.extensions import db
 from consult.models import Answer, Consultation, Invitation, Response
-from consult.services.demo import load_demo
 from consult.services.tokens import hash_token, new_token
-from tests.participate.conftest import csrf_app, csrf_client  # noqa: F401  (fixtures, reused)
+from tests.participate.conftest import (  # noqa: F401  (fixtures, reused)
+    csrf_app,
+    csrf_client,
+    demo,
+)
 from tests.web.catalogs import require_compiled_catalogs
 
 DEMO = "migration-action-plan"
@@ -23,14 +26,6 @@ PAGE1 = {"q-stakeholder_group": "academic", "q-district": "fatih"}
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_catalogs() -> None:
     require_compiled_catalogs()
-
-
-@pytest.fixture
-def demo(session: Any) -> str:
-    """The demo consultation (open, no responses), committed; its slug."""
-    load_demo(session, responses=0)
-    session.commit()
-    return DEMO
 
 
 @pytest.fixture
